@@ -1,0 +1,40 @@
+"""Keyset pagination: opaque cursors over (createdOn, id), pages bounded by settings."""
+
+import base64
+import binascii
+import json
+
+import strawberry
+
+from marketlink.errors import QueryInputError
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+    @classmethod
+    def of(cls, has_next_page: bool, end_cursor: str | None) -> "PageInfo":
+        return cls(has_next_page=has_next_page, end_cursor=end_cursor)
+
+
+def page_size(first: int, maximum: int) -> int:
+    if not 1 <= first <= maximum:
+        raise QueryInputError(f"first must be between 1 and {maximum}.")
+    return first
+
+
+def encode_cursor(item: object) -> str:
+    raw = json.dumps([item.created_on, item.id]).encode()  # type: ignore[attr-defined]
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
+    if cursor is None:
+        return None
+    try:
+        created_on, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return int(created_on), str(last_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise QueryInputError("after is not a cursor returned by this API.") from None

@@ -1,0 +1,47 @@
+"""The GraphQL HTTP endpoint: Strawberry's ASGI view with our context and status codes."""
+
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from cross_web import HTTPException
+from strawberry.types import ExecutionResult
+
+from marketlink.api.context import Context
+from marketlink.domain.services import Services
+from marketlink.storage.database import Database
+
+
+class GraphQLView(GraphQL):
+    def __init__(self, schema: Any, db: Database, services: Services) -> None:
+        super().__init__(schema, graphql_ide=None, multipart_uploads_enabled=False)
+        self.db, self.services = db, services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As Strawberry's, but a refused request gets a GraphQL-shaped JSON error body."""
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            response = JSONResponse({"errors": [{"message": exc.reason,
+                                                 "extensions": {"code": "BAD_REQUEST"}}]},
+                                    status_code=exc.status_code)
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        return Context(actor=request.scope["state"]["actor"], db=self.db, services=self.services)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute_single(*args, **kwargs)
+        if _rejected_before_execution(result):
+            kwargs["sub_response"].status_code = 400
+        return result
+
+
+def _rejected_before_execution(result: ExecutionResult) -> bool:
+    """Syntax and validation errors (no ``data``, errors without a field path): the request
+    itself is wrong, which is a 400, not a 200 with errors."""
+    errors: list[GraphQLError] = result.errors or []
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)

@@ -1,0 +1,40 @@
+"""The ASGI application: routes, middleware and what they share, composed in one place."""
+
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from marketlink.api.auth import BearerAuth, BodySizeLimit
+from marketlink.api.schema import build_schema
+from marketlink.api.view import GraphQLView
+from marketlink.clock import Clock, SystemClock
+from marketlink.config import Settings
+from marketlink.crypto import Keyring
+from marketlink.domain.services import Services
+from marketlink.storage.database import Database
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None,
+               db: Database | None = None) -> Starlette:
+    services = Services(settings, Keyring(settings.secret_key_bytes()), clock or SystemClock())
+    database = db or Database(settings.database_url)
+    graphql = GraphQLView(build_schema(settings), database, services)
+    api = BodySizeLimit(BearerAuth(graphql, database, services), settings.max_body_bytes)
+
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette):  # type: ignore[no-untyped-def]
+        yield
+        if db is None:
+            await database.dispose()
+
+    # An ASGI app as a Route endpoint is called as it is, for GET and POST alike.
+    app = Starlette(routes=[Route("/healthz", health), Route("/graphql", api, methods=["GET", "POST"])],
+                    lifespan=lifespan)
+    app.state.services, app.state.db = services, database
+    return app

@@ -1,0 +1,130 @@
+"""Settings: read once from ``MARKETLINK_*`` variables at start, validated, passed explicitly.
+
+Nothing else in the package reads ``os.environ``. A bad value stops the process with the name of
+the variable at fault (:func:`load_settings` raises :class:`SettingsError`).
+"""
+
+import base64
+import binascii
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from marketlink.errors import SettingsError
+
+ENV_PREFIX = "MARKETLINK_"
+SECRET_KEY_FILE = "marketlink.key"
+SECRET_KEY_BYTES = 32
+
+
+class Settings(BaseSettings):
+    """Every tunable of MarketLink. Field ``x`` is read from ``MARKETLINK_X``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    database_url: str = "sqlite+aiosqlite:///./marketlink.db"
+    base_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path(".")
+    secret_key: str | None = Field(default=None, repr=False)
+    partner: str = Field(default="MARKETLINK", min_length=1, max_length=64)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    allow_private_urls: bool = False
+    introspection: bool = True
+    log_level: str = "INFO"
+    log_json: bool = False
+    # Request limits of the GraphQL endpoint.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    max_query_depth: int = Field(default=12, ge=2, le=100)
+    max_aliases: int = Field(default=30, ge=1, le=1000)
+    max_tokens: int = Field(default=4000, ge=100, le=100_000)
+    # Bounds on what grows.
+    max_inbound_clients: int = Field(default=10, ge=1, le=100)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if scheme not in {"sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg"}:
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret_key(cls, value: str | None) -> str | None:
+        if value is not None:
+            decode_secret_key(value)
+        return value
+
+    def secret_key_bytes(self) -> bytes:
+        """The key for encryption at rest and keyed hashes (always set after :func:`load_settings`)."""
+        if self.secret_key is None:
+            raise SettingsError("MARKETLINK_SECRET_KEY: not loaded")
+        return decode_secret_key(self.secret_key)
+
+
+def decode_secret_key(value: str) -> bytes:
+    """A secret key is base64url text of at least 32 random bytes."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("must be base64url text of at least 32 bytes") from exc
+    if len(raw) < SECRET_KEY_BYTES:
+        raise ValueError("must be base64url text of at least 32 bytes")
+    return raw
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings (keyword overrides win over the environment); fill the secret
+    key from the data directory if it is not configured."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    if settings.secret_key is None:
+        settings = settings.model_copy(update={"secret_key": _stored_secret_key(settings.data_dir)})
+    return settings
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        lines.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+    return "; ".join(lines)
+
+
+def _stored_secret_key(data_dir: Path) -> str:
+    """Read the key file, creating it (mode 0600) with a fresh random key on first run."""
+    path = data_dir / SECRET_KEY_FILE
+    if path.exists():
+        value = path.read_text().strip()
+        try:
+            decode_secret_key(value)
+        except ValueError as exc:
+            raise SettingsError(f"MARKETLINK_SECRET_KEY: the key file {path} {exc}") from None
+        return value
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = base64.urlsafe_b64encode(secrets.token_bytes(SECRET_KEY_BYTES)).decode().rstrip("=")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

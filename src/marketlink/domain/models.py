@@ -1,0 +1,152 @@
+"""The domain's read models, built from storage rows. Plain frozen dataclasses."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Event URL fields in API order: (API name, column name).
+EVENT_URL_FIELDS: tuple[tuple[str, str], ...] = (
+    ("createUrl", "create_url"),
+    ("upgradeUrl", "upgrade_url"),
+    ("cancelUrl", "cancel_url"),
+    ("notifyUrl", "notify_url"),
+    ("eventStatusUrl", "event_status_url"),
+    ("assignUrl", "assign_url"),
+    ("unassignUrl", "unassign_url"),
+    ("addonNotificationUrl", "addon_notification_url"),
+    ("userUpdatedUrl", "user_updated_url"),
+)
+INTERACTIVE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("createUrlInteractive", "create_url_interactive"),
+    ("upgradeUrlInteractive", "upgrade_url_interactive"),
+    ("cancelUrlInteractive", "cancel_url_interactive"),
+)
+
+WORKING = "WORKING"
+PUBLISHED = "PUBLISHED"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Outbound credentials as they may be shown: the secret is only known to exist."""
+
+    kind: str
+    public: Mapping[str, str]
+    has_secret: bool
+
+
+@dataclass(frozen=True)
+class SsoConfiguration:
+    kind: str  # BOOKMARK | OPENID_CONNECT | SAML
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class IntegrationVersion:
+    id: str
+    integration_id: str
+    vendor_id: str
+    version: str
+    name: str
+    urls: Mapping[str, str | None]  # API name -> URL
+    interactive: Mapping[str, bool]  # API name -> flag
+    credentials: Credentials | None
+    sso: SsoConfiguration | None
+    created_on: int
+    last_modified: int
+
+    @property
+    def is_working(self) -> bool:
+        return self.version == WORKING
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "IntegrationVersion":
+        credentials = None
+        if row["credentials_type"]:
+            credentials = Credentials(
+                row["credentials_type"], dict(row["credentials"] or {}),
+                bool(row["credentials_secret"]),
+            )
+        sso = SsoConfiguration(row["sso_type"], dict(row["sso_config"])) if row["sso_type"] else None
+        return cls(
+            id=row["id"],
+            integration_id=row["integration_id"],
+            vendor_id=row["vendor_id"],
+            version=row["version"],
+            name=row["name"],
+            urls={api: row[col] for api, col in EVENT_URL_FIELDS},
+            interactive={api: bool(row[col]) for api, col in INTERACTIVE_FIELDS},
+            credentials=credentials,
+            sso=sso,
+            created_on=row["created_on"],
+            last_modified=row["last_modified"],
+        )
+
+
+@dataclass(frozen=True)
+class Edition:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    vendor_id: str
+    name: str
+    usage_type: str
+    editions: tuple[Edition, ...]
+    integration_id: str | None
+    created_on: int
+    last_modified: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Product":
+        return cls(
+            id=row["id"],
+            vendor_id=row["vendor_id"],
+            name=row["name"],
+            usage_type=row["usage_type"],
+            editions=tuple(Edition(e["code"], e["name"]) for e in row["editions"]),
+            integration_id=row["integration_id"],
+            created_on=row["created_on"],
+            last_modified=row["last_modified"],
+        )
+
+
+@dataclass(frozen=True)
+class InboundClient:
+    client_id: str
+    created_on: int
+    revoked_on: int | None
+
+
+@dataclass(frozen=True)
+class IssuedInboundClient:
+    """A freshly generated inbound client: the only time its secret exists in clear."""
+
+    client_id: str
+    client_secret: str
+    created_on: int
+
+
+@dataclass(frozen=True)
+class PingResult:
+    event_type: str
+    url: str
+    success: bool | None
+    http_status: int | None
+    duration_ms: int | None
+    error_code: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class PingTest:
+    id: str
+    integration_version_id: str
+    version: str
+    status: str
+    triggered_on: int
+    completed_on: int | None
+    results: tuple[PingResult, ...]

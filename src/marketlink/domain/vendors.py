@@ -1,0 +1,66 @@
+"""Vendors and the API tokens that act for them (SPEC §1)."""
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from marketlink.crypto import random_secret
+from marketlink.domain.actors import Actor, Role
+from marketlink.domain.ids import new_id, normalized_id
+from marketlink.domain.services import Services
+from marketlink.storage import vendors as store
+
+TOKEN_PREFIX = "mlk_"
+MAX_NAME_LENGTH = 200
+
+
+async def create_vendor(
+    conn: AsyncConnection, services: Services, name: str, vendor_id: str | None = None
+) -> str:
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"a vendor name is 1 to {MAX_NAME_LENGTH} characters")
+    vendor_id = vendor_id or new_id()
+    await store.insert_vendor(
+        conn, {"id": vendor_id, "name": name, "created_on": services.clock.now_ms()}
+    )
+    return vendor_id
+
+
+async def vendor_exists(conn: AsyncConnection, vendor_id: str) -> bool:
+    canonical = normalized_id(vendor_id)
+    return canonical is not None and await store.vendor_by_id(conn, canonical) is not None
+
+
+async def revoke_tokens_named(conn: AsyncConnection, services: Services, name: str) -> None:
+    await store.revoke_tokens_named(conn, name, services.clock.now_ms())
+
+
+async def create_token(
+    conn: AsyncConnection, services: Services, role: Role, vendor_id: str | None, name: str
+) -> str:
+    """Issue an API token; the returned text is the only copy (we keep its keyed hash)."""
+    if role is Role.DEVELOPER and not vendor_id:
+        raise ValueError("a DEVELOPER token needs a vendor")
+    if role is Role.ADMIN and vendor_id:
+        raise ValueError("an ADMIN token is not bound to a vendor")
+    if vendor_id is not None and not await vendor_exists(conn, vendor_id):
+        raise ValueError(f"vendor {vendor_id} not found")
+    token = random_secret(TOKEN_PREFIX)
+    await store.insert_token(conn, {
+        "id": new_id(),
+        "token_hash": services.keyring.keyed_hash(token),
+        "role": role.value,
+        "vendor_id": normalized_id(vendor_id) if vendor_id else None,
+        "name": name[:MAX_NAME_LENGTH],
+        "created_on": services.clock.now_ms(),
+    })
+    return token
+
+
+async def authenticate(conn: AsyncConnection, services: Services, token: str) -> Actor | None:
+    """The actor a bearer token stands for, or None for an unknown or revoked token."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = await store.active_token_by_hash(conn, services.keyring.keyed_hash(token))
+    if row is None:
+        return None
+    return Actor(Role(row["role"]), row["vendor_id"], row["id"])

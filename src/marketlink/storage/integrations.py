@@ -1,0 +1,75 @@
+"""Queries on integration versions. Rows come back as plain mappings; the domain builds models."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from marketlink.storage.tables import integration_versions as t
+from marketlink.storage.tables import products
+
+Row = Mapping[str, Any]
+
+
+async def insert_version(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(t.insert().values(**values))
+
+
+async def update_version(conn: AsyncConnection, version_id: str, values: dict[str, Any]) -> None:
+    await conn.execute(t.update().where(t.c.id == version_id).values(**values))
+
+
+async def version_by_id(conn: AsyncConnection, version_id: str) -> Row | None:
+    row = (await conn.execute(select(t).where(t.c.id == version_id))).mappings().first()
+    return row
+
+
+async def latest_published(conn: AsyncConnection, integration_id: str) -> Row | None:
+    query = (
+        select(t)
+        .where(t.c.integration_id == integration_id, t.c.version == "PUBLISHED")
+        .order_by(t.c.created_on.desc(), t.c.id.desc())
+        .limit(1)
+    )
+    return (await conn.execute(query)).mappings().first()
+
+
+async def published_snapshots(conn: AsyncConnection, integration_id: str, limit: int) -> list[Row]:
+    query = (
+        select(t)
+        .where(t.c.integration_id == integration_id, t.c.version == "PUBLISHED")
+        .order_by(t.c.created_on.desc(), t.c.id.desc())
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).mappings())
+
+
+async def working_versions(
+    conn: AsyncConnection, vendor_id: str | None, after: tuple[int, str] | None, limit: int
+) -> list[Row]:
+    """WORKING versions in creation order, after the keyset cursor ``after``."""
+    query = select(t).where(t.c.version == "WORKING")
+    if vendor_id is not None:
+        query = query.where(t.c.vendor_id == vendor_id)
+    if after is not None:
+        created_on, last_id = after
+        query = query.where(
+            (t.c.created_on > created_on) | ((t.c.created_on == created_on) & (t.c.id > last_id))
+        )
+    query = query.order_by(t.c.created_on, t.c.id).limit(limit)
+    return list((await conn.execute(query)).mappings())
+
+
+async def count_working_versions(conn: AsyncConnection, vendor_id: str | None) -> int:
+    query = select(func.count()).select_from(t).where(t.c.version == "WORKING")
+    if vendor_id is not None:
+        query = query.where(t.c.vendor_id == vendor_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def linked_product_count(conn: AsyncConnection, integration_id: str) -> int:
+    query = select(func.count()).select_from(products).where(
+        products.c.integration_id == integration_id
+    )
+    return int((await conn.execute(query)).scalar_one())
