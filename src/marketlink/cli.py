@@ -15,6 +15,7 @@ from marketlink.domain.services import Services
 from marketlink.errors import SettingsError
 from marketlink.storage.database import Database
 from marketlink.storage.migrate import migrate as run_migrations
+from marketlink.storage.migrate import schema_is_current
 
 T = TypeVar("T")
 
@@ -56,6 +57,10 @@ def serve(host: str | None, port: int | None) -> None:
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
+    if not _with_database(settings, lambda db, _: schema_is_current(db)):
+        click.echo("marketlink: the database schema is not current; run `marketlink migrate` first",
+                   err=True)
+        sys.exit(2)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
                 log_level=settings.log_level.lower(), server_header=False)
 

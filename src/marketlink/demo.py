@@ -4,6 +4,7 @@ token is shown only once, so each run prints a fresh one and revokes the last)."
 
 import json
 import shlex
+from typing import TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from marketlink.config import Settings
 from marketlink.domain import integrations, products, publishing, vendors
 from marketlink.domain.actors import Actor, Role
+from marketlink.domain.errors import Outcome
 from marketlink.domain.services import Services
 from marketlink.storage.database import Database
 
 DEMO_VENDOR_ID = "8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b01"
 DEMO_TOKEN_NAME = "demo admin (make run)"
 ADMIN = Actor(Role.ADMIN, None)
+T = TypeVar("T")
 
 
 async def load_demo(db: Database, services: Services) -> str:
@@ -39,10 +42,17 @@ async def _create_demo_objects(conn: AsyncConnection, services: Services) -> Non
         "vendorId": DEMO_VENDOR_ID, "name": "Demo Product", "usageType": "MULTI_USER",
         "editions": [{"code": "BASIC", "name": "Basic"}, {"code": "PRO", "name": "Professional"}],
     })
-    integration_id = created.value.id
-    await publishing.publish_integration(conn, ADMIN, services, {"integrationId": integration_id})
-    await publishing.link_product(conn, ADMIN, services, {
-        "productId": product.value.id, "integrationId": integration_id})
+    integration_id = _done(created).id
+    _done(await publishing.publish_integration(conn, ADMIN, services, {"integrationId": integration_id}))
+    _done(await publishing.link_product(conn, ADMIN, services, {
+        "productId": _done(product).id, "integrationId": integration_id}))
+
+
+def _done(outcome: Outcome[T]) -> T:
+    """The demo's data is fixed: a user error here is a bug, not something to carry on from."""
+    if outcome.errors or outcome.value is None:
+        raise RuntimeError(f"demo data refused: {outcome.errors}")
+    return outcome.value
 
 
 def print_welcome(settings: Settings, token: str) -> None:

@@ -5,6 +5,7 @@ add are the same classes on every request and the validation cache keeps hitting
 """
 
 import strawberry
+import structlog
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -109,6 +110,21 @@ def _is_internal(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, (GraphQLError, QueryInputError))
 
 
+log = structlog.get_logger("marketlink.api")
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: object = None) -> None:
+        """Log errors without their message or the request's text: GraphQL echoes invalid input
+        values in messages ("Variable '$input' got invalid value {...}"), secrets included."""
+        for error in errors:
+            if _is_internal(error):
+                log.error("graphql.internal_error", path=error.path, exc_info=error.original_error)
+            else:
+                locations = [(loc.line, loc.column) for loc in error.locations or []]
+                log.info("graphql.request_error", path=error.path, locations=locations)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     # The limiters' rule classes are made here, once: a new class per request would change the
     # validation cache's key and make every request miss it.
@@ -123,5 +139,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions,
+    return Schema(query=Query, mutation=Mutation, extensions=extensions,
                              config=StrawberryConfig(scalar_map=SCALARS))

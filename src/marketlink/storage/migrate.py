@@ -4,6 +4,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from marketlink.storage.database import Database
@@ -22,3 +24,12 @@ async def migrate(db: Database, revision: str = "head") -> None:
     """Upgrade the schema to ``revision``; a no-op when it is already there."""
     async with db.engine.begin() as conn:
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
+
+
+async def schema_is_current(db: Database) -> bool:
+    """True when the database is at the newest migration (``marketlink migrate`` was run)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    async with db.engine.connect() as conn:
+        current = await conn.run_sync(
+            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision())
+    return current == head
