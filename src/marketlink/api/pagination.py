@@ -6,7 +6,10 @@ import json
 
 import strawberry
 
+from marketlink.domain.ids import normalized_id
 from marketlink.errors import QueryInputError
+
+_MIN_BIGINT, _MAX_BIGINT = -(2**63), 2**63 - 1
 
 
 @strawberry.type
@@ -35,6 +38,12 @@ def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
         return None
     try:
         created_on, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return int(created_on), str(last_id)
-    except (ValueError, TypeError, binascii.Error):
+        created_on = int(created_on)
+    except (ValueError, TypeError, OverflowError, binascii.Error):
         raise QueryInputError("after is not a cursor returned by this API.") from None
+    # A forged cursor must not reach the database: a number out of BIGINT range, or an id that is
+    # not a canonical UUID (a NUL byte, say), fails there as an internal error.
+    if not _MIN_BIGINT <= created_on <= _MAX_BIGINT or not isinstance(last_id, str) \
+            or normalized_id(last_id) != last_id:
+        raise QueryInputError("after is not a cursor returned by this API.")
+    return created_on, last_id

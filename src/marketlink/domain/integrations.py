@@ -43,7 +43,8 @@ async def find_version(
     conn: AsyncConnection, actor: Actor, version_id: object, version: str | None
 ) -> IntegrationVersion | None:
     """``productIntegration(id, version)``: the id of any version, and optionally which one of
-    its integration is wanted (PUBLISHED: the latest snapshot)."""
+    its integration is wanted. The id's own version when it matches ``version``; otherwise the
+    WORKING version, or the latest snapshot for PUBLISHED."""
     found = await visible_version(conn, actor, version_id)
     if found is None or version is None or version == found.version:
         return found
@@ -80,7 +81,7 @@ async def create_integration(
     integration_id = new_id()
     row = _blank_columns() | values | {
         "id": integration_id, "integration_id": integration_id, "vendor_id": vendor_id,
-        "version": WORKING, "created_on": now, "last_modified": now,
+        "version": WORKING, "revision": 0, "created_on": now, "last_modified": now,
     }
     await store.insert_version(conn, row)
     return Outcome(IntegrationVersion.from_row(row))

@@ -47,6 +47,7 @@ class IntegrationVersion:
     integration_id: str
     vendor_id: str
     version: str
+    revision: int
     name: str
     urls: Mapping[str, str | None]  # API name -> URL
     interactive: Mapping[str, bool]  # API name -> flag
@@ -73,6 +74,7 @@ class IntegrationVersion:
             integration_id=row["integration_id"],
             vendor_id=row["vendor_id"],
             version=row["version"],
+            revision=row["revision"],
             name=row["name"],
             urls={api: row[col] for api, col in EVENT_URL_FIELDS},
             interactive={api: bool(row[col]) for api, col in INTERACTIVE_FIELDS},

@@ -34,9 +34,11 @@ async def publish_integration(
                for field, code, message in REQUIRED_FOR_PUBLISH if not working.urls[field]]
     if missing:
         return Outcome.failed(*missing)
-    row = dict(await integration_store.version_by_id(conn, working.id))
+    row = dict(await integration_store.version_by_id(conn, working.id, lock=True))
+    latest = await integration_store.latest_published(conn, working.id)
     now = services.clock.now_ms()
-    row |= {"id": new_id(), "version": PUBLISHED, "created_on": now, "last_modified": now}
+    row |= {"id": new_id(), "version": PUBLISHED, "revision": (latest["revision"] if latest else 0) + 1,
+            "created_on": now, "last_modified": now}
     await integration_store.insert_version(conn, row)
     return Outcome(IntegrationVersion.from_row(row))
 

@@ -20,16 +20,20 @@ async def update_version(conn: AsyncConnection, version_id: str, values: dict[st
     await conn.execute(t.update().where(t.c.id == version_id).values(**values))
 
 
-async def version_by_id(conn: AsyncConnection, version_id: str) -> Row | None:
-    row = (await conn.execute(select(t).where(t.c.id == version_id))).mappings().first()
-    return row
+async def version_by_id(conn: AsyncConnection, version_id: str, *, lock: bool = False) -> Row | None:
+    """The row; with ``lock``, held against concurrent writers until the transaction ends
+    (``FOR UPDATE`` on PostgreSQL; SQLite writers are serialized already)."""
+    query = select(t).where(t.c.id == version_id)
+    if lock:
+        query = query.with_for_update()
+    return (await conn.execute(query)).mappings().first()
 
 
 async def latest_published(conn: AsyncConnection, integration_id: str) -> Row | None:
     query = (
         select(t)
         .where(t.c.integration_id == integration_id, t.c.version == "PUBLISHED")
-        .order_by(t.c.created_on.desc(), t.c.id.desc())
+        .order_by(t.c.revision.desc())
         .limit(1)
     )
     return (await conn.execute(query)).mappings().first()
@@ -39,7 +43,7 @@ async def published_snapshots(conn: AsyncConnection, integration_id: str, limit:
     query = (
         select(t)
         .where(t.c.integration_id == integration_id, t.c.version == "PUBLISHED")
-        .order_by(t.c.created_on.desc(), t.c.id.desc())
+        .order_by(t.c.revision.desc())
         .limit(limit)
     )
     return list((await conn.execute(query)).mappings())

@@ -53,6 +53,8 @@ integration_versions = Table(
     Column("integration_id", ID, nullable=False),
     Column("vendor_id", ID, ForeignKey("vendors.id"), nullable=False),
     Column("version", String(16), nullable=False),
+    # 0 for WORKING; snapshots count 1, 2, ... in publish order (unique per integration).
+    Column("revision", Integer, nullable=False),
     Column("name", String(200), nullable=False),
     Column("create_url", URL),
     Column("upgrade_url", URL),
@@ -75,7 +77,7 @@ integration_versions = Table(
     Column("sso_config", JSON),
     Column("created_on", BigInteger, nullable=False),
     Column("last_modified", BigInteger, nullable=False),
-    Index("ix_integration_versions_integration", "integration_id", "version", "created_on"),
+    Index("ix_integration_versions_revision", "integration_id", "revision", unique=True),
     Index("ix_integration_versions_vendor", "vendor_id", "version", "created_on", "id"),
 )
 

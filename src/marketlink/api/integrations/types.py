@@ -7,6 +7,7 @@ import strawberry
 
 from marketlink.api.context import Info
 from marketlink.api.errors import ValidationError
+from marketlink.api.pagination import page_size
 from marketlink.api.scalars import EpochMillis
 from marketlink.api.sso.types import SsoConfiguration, sso_type
 from marketlink.domain import inbound_clients, integrations, ping_tests, products
@@ -151,6 +152,10 @@ class ProductIntegration:
     def version(self) -> IntegrationVersionName:
         return IntegrationVersionName(self.model.version)
 
+    @strawberry.field(description="0 for WORKING; snapshots count 1, 2, ... in publish order.")
+    def revision(self) -> int:
+        return self.model.revision
+
     @strawberry.field
     def type(self) -> IntegrationType:
         return IntegrationType.FULL_INTEGRATION
@@ -261,7 +266,7 @@ class ProductIntegration:
 
     @strawberry.field(description="Published snapshots of the integration, newest first.")
     async def published_versions(self, info: Info, first: int = 10) -> list["ProductIntegration"]:
+        limit = page_size(first, info.context.services.settings.max_page_size)
         async with info.context.db.read() as conn:
-            snapshots = await integrations.published_snapshots(
-                conn, self.model.integration_id, max(1, min(first, 100)))
+            snapshots = await integrations.published_snapshots(conn, self.model.integration_id, limit)
         return [ProductIntegration(model=s) for s in snapshots]

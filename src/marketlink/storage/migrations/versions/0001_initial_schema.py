@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 07:46:02.740093
+Create Date: 2026-11-29
 """
 from alembic import op
 import sqlalchemy as sa
@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.Column('integration_id', sa.String(length=36), nullable=False),
     sa.Column('vendor_id', sa.String(length=36), nullable=False),
     sa.Column('version', sa.String(length=16), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('create_url', sa.String(length=2048), nullable=True),
     sa.Column('upgrade_url', sa.String(length=2048), nullable=True),
@@ -63,7 +64,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('integration_versions', schema=None) as batch_op:
-        batch_op.create_index('ix_integration_versions_integration', ['integration_id', 'version', 'created_on'], unique=False)
+        batch_op.create_index('ix_integration_versions_revision', ['integration_id', 'revision'], unique=True)
         batch_op.create_index('ix_integration_versions_vendor', ['vendor_id', 'version', 'created_on', 'id'], unique=False)
 
     op.create_table('inbound_clients',
@@ -145,7 +146,7 @@ def downgrade() -> None:
     op.drop_table('inbound_clients')
     with op.batch_alter_table('integration_versions', schema=None) as batch_op:
         batch_op.drop_index('ix_integration_versions_vendor')
-        batch_op.drop_index('ix_integration_versions_integration')
+        batch_op.drop_index('ix_integration_versions_revision')
 
     op.drop_table('integration_versions')
     op.drop_table('api_tokens')
