@@ -8,7 +8,9 @@ import base64
 import binascii
 import os
 import secrets
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,8 +58,10 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _absolute_base_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an absolute http(s) URL")
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or " " in value \
+                or parts.query or parts.fragment:
+            raise ValueError("must be an absolute http(s) URL without query or fragment")
         return value.rstrip("/")
 
     @field_validator("log_level")
@@ -84,7 +88,7 @@ class Settings(BaseSettings):
 def decode_secret_key(value: str) -> bytes:
     """A secret key is base64url text of at least 32 random bytes."""
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError("must be base64url text of at least 32 bytes") from exc
     if len(raw) < SECRET_KEY_BYTES:
@@ -113,18 +117,42 @@ def _describe(exc: ValidationError) -> str:
 
 
 def _stored_secret_key(data_dir: Path) -> str:
-    """Read the key file, creating it (mode 0600) with a fresh random key on first run."""
+    """The key from the data directory's key file; a bad directory or file is a SettingsError."""
     path = data_dir / SECRET_KEY_FILE
+    try:
+        return _read_or_create_key(data_dir, path)
+    except OSError as exc:
+        raise SettingsError(f"MARKETLINK_DATA_DIR: cannot read or create the key file {path}: "
+                            f"{exc.strerror or exc}") from None
+
+
+def _read_or_create_key(data_dir: Path, path: Path) -> str:
+    """Read the key file, creating it (mode 0600) with a fresh random key on first run."""
     if path.exists():
-        value = path.read_text().strip()
         try:
+            value = path.read_text().strip()
             decode_secret_key(value)
-        except ValueError as exc:
-            raise SettingsError(f"MARKETLINK_SECRET_KEY: the key file {path} {exc}") from None
+        except ValueError as exc:  # UnicodeDecodeError too: a binary file is no key either
+            reason = "is not text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+            raise SettingsError(f"MARKETLINK_SECRET_KEY: the key file {path} {reason}") from None
         return value
     data_dir.mkdir(parents=True, exist_ok=True)
     value = base64.urlsafe_b64encode(secrets.token_bytes(SECRET_KEY_BYTES)).decode().rstrip("=")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process starting at the same moment made it first
+        return _written_by_other_process(path)
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def _written_by_other_process(path: Path) -> str:
+    """Wait briefly for the other process to finish writing the key file, then read it."""
+    for _ in range(50):
+        value = path.read_text().strip()
+        if value:
+            decode_secret_key(value)
+            return value
+        time.sleep(0.02)
+    raise SettingsError(f"MARKETLINK_SECRET_KEY: the key file {path} stayed empty")

@@ -134,3 +134,31 @@ async def test_every_mistake_is_reported_and_nothing_written(world):
          "path": ["input", "outboundCredentials", "clientSecret"], "code": "REQUIRED"},
     ]}
     assert await dump_tables(world.db) == before
+
+
+async def test_text_with_control_characters_is_refused_on_every_database(world):
+    before = await dump_tables(world.db)
+
+    data = await world.api.data(CREATE, {"input": VALID | {
+        "name": "Docs\x00Integration",
+        "outboundCredentials": VALID["outboundCredentials"] | {"clientSecret": "S3cre\x07t"}}},
+        world.dev_a)
+
+    assert data["createProductIntegration"]["userErrors"] == [
+        {"__typename": "CreateProductIntegrationError",
+         "message": "Text must not contain control characters.", "path": ["input", "name"],
+         "code": "INVALID"},
+        {"__typename": "CreateProductIntegrationError",
+         "message": "Text must not contain control characters.",
+         "path": ["input", "outboundCredentials", "clientSecret"], "code": "INVALID"}]
+    assert await dump_tables(world.db) == before
+
+
+async def test_event_url_with_credentials_is_refused(world):
+    data = await world.api.data(CREATE, {"input": VALID | {
+        "cancelUrl": "https://user:pw@host.example/cancel"}}, world.dev_a)
+
+    assert data["createProductIntegration"]["userErrors"] == [{
+        "__typename": "CreateProductIntegrationError",
+        "message": "cancelUrl must not contain a user name or password; use outboundCredentials.",
+        "path": ["input", "cancelUrl"], "code": "INVALID_URL"}]

@@ -1,6 +1,6 @@
 """Run a domain command for a resolver: in one write transaction, rolled back on user errors."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from marketlink.api.context import Info
 from marketlink.api.inputs import changes_of
 from marketlink.domain.actors import Actor
-from marketlink.domain.errors import Outcome
+from marketlink.domain.errors import Code, Outcome, UserError, error
 from marketlink.domain.services import Services
 
 T = TypeVar("T")
@@ -18,5 +18,21 @@ Command = Callable[[AsyncConnection, Actor, Services, dict[str, Any]], Awaitable
 async def run_command(info: Info, command: Command[T], given: Any, **extra: Any) -> Outcome[T]:
     context = info.context
     changes = changes_of(given) | extra
+    if unstorable := list(control_character_errors(changes, ("input",))):
+        return Outcome.failed(*unstorable)
     return await context.db.command(
         lambda conn: command(conn, context.actor, context.services, changes))
+
+
+def control_character_errors(value: Any, path: tuple[str, ...]) -> Iterator[UserError]:
+    """Text with control characters (NUL above all, which PostgreSQL cannot store) is refused
+    for every mutation, before any command sees it; tab and line breaks are allowed."""
+    if isinstance(value, str):
+        if any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in value):
+            yield error(path, Code.INVALID, "Text must not contain control characters.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from control_character_errors(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from control_character_errors(item, path + (str(index),))

@@ -26,10 +26,12 @@ class ValidationError:
 
 
 class MutationErrors:
-    """The error type and code enum of one mutation, e.g. ``CreateProductIntegrationError``."""
+    """The error type and code enum of one mutation, e.g. ``CreateProductIntegrationError``.
+    Every mutation can answer INVALID (text with control characters, see ``commands``)."""
 
     def __init__(self, name: str, codes: Iterable[Code]) -> None:
-        self.codes = strawberry.enum(Enum(f"{name}ErrorCode", {c.name: c.value for c in codes}))
+        members = {c.name: c.value for c in [*codes, Code.INVALID]}
+        self.codes = strawberry.enum(Enum(f"{name}ErrorCode", members))
         annotations = {"code": self.codes}
         self.type: Any = strawberry.type(
             type(f"{name}Error", (UserError,), {"__annotations__": annotations}))

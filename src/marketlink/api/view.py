@@ -30,6 +30,15 @@ class GraphQLView(GraphQL):
                                     status_code=exc.status_code)
         await response(scope, receive, send)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """As Strawberry's, but a body that is JSON and not an object (``null``, ``5``) is a 400:
+        Strawberry would call ``.get`` on it and fail with a 500. (Only bodies come as bytes;
+        GET's ``variables`` come as text and keep Strawberry's own check.)"""
+        parsed = super().parse_json(data)
+        if isinstance(data, bytes) and not isinstance(parsed, (dict, list)):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return parsed
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         return Context(actor=request.scope["state"]["actor"], db=self.db, services=self.services)
 

@@ -12,7 +12,7 @@ from marketlink.crypto import random_client_id, random_secret
 from marketlink.domain.actors import Actor
 from marketlink.domain.errors import Code, Outcome, error, not_found
 from marketlink.domain.ids import new_id
-from marketlink.domain.integrations import visible_version
+from marketlink.domain.integrations import lock_integration, visible_version
 from marketlink.domain.models import InboundClient, IssuedInboundClient
 from marketlink.domain.services import Services
 from marketlink.storage import inbound_clients as store
@@ -27,6 +27,7 @@ async def generate_client(
     if integration is None:
         return Outcome.failed(not_found(INPUT + ("id",), "Integration"))
     limit = services.settings.max_inbound_clients
+    await lock_integration(conn, integration.integration_id)
     if await store.count_active(conn, integration.integration_id) >= limit:
         return Outcome.failed(error(INPUT + ("id",), Code.LIMIT_REACHED,
                                     f"An integration has at most {limit} active inbound clients; "

@@ -180,3 +180,9 @@ async def integrations_page(
     scope = actor.vendor_scope()
     rows = await store.working_versions(conn, scope, after, limit)
     return [IntegrationVersion.from_row(r) for r in rows], await store.count_working_versions(conn, scope)
+
+
+async def lock_integration(conn: AsyncConnection, integration_id: str) -> None:
+    """Hold the WORKING row until the transaction ends, so that checks of a count (inbound
+    clients, snapshot revisions) and the insert that follows are not raced on PostgreSQL."""
+    await store.version_by_id(conn, integration_id, lock=True)

@@ -7,7 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from marketlink.domain.actors import Actor
 from marketlink.domain.errors import Code, Outcome, UserError, error, not_found
 from marketlink.domain.ids import new_id
-from marketlink.domain.integrations import visible_version, working_version_for_change
+from marketlink.domain.integrations import (
+    lock_integration,
+    visible_version,
+    working_version_for_change,
+)
 from marketlink.domain.models import PUBLISHED, IntegrationVersion, Product
 from marketlink.domain.products import visible_product
 from marketlink.domain.services import Services
@@ -34,7 +38,8 @@ async def publish_integration(
                for field, code, message in REQUIRED_FOR_PUBLISH if not working.urls[field]]
     if missing:
         return Outcome.failed(*missing)
-    row = dict(await integration_store.version_by_id(conn, working.id, lock=True))
+    await lock_integration(conn, working.id)
+    row = dict(await integration_store.version_by_id(conn, working.id))
     latest = await integration_store.latest_published(conn, working.id)
     now = services.clock.now_ms()
     row |= {"id": new_id(), "version": PUBLISHED, "revision": (latest["revision"] if latest else 0) + 1,

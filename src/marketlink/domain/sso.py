@@ -91,9 +91,13 @@ def checked_configuration(
             merged[spec.name] = value
             if problem:
                 errors.append(error(path + (spec.name,), *problem))
-        if spec.required and merged.get(spec.name) in (None, "", []) and not _has(errors, spec):
+        if spec.required and _blank(merged.get(spec.name)) and not _has(errors, spec):
             errors.append(error(path + (spec.name,), Code.REQUIRED, f"{spec.name} is required."))
     return merged, errors
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
 
 
 def _has(errors: list[UserError], spec: Field) -> bool:

@@ -2,7 +2,7 @@
 
 An integration has at most one SSO configuration. Adding a second is refused (update it, or
 remove it first), so a vendor never replaces an OpenID Connect setup by accident.
-``clientCreationMethod`` cannot change once a snapshot with OpenID Connect is published: clients
+``clientCreationMethod`` cannot change once any snapshot with OpenID Connect is published: clients
 already issued per subscription, marketplace or environment would no longer match it.
 """
 
@@ -21,7 +21,7 @@ from marketlink.storage import integrations as store
 
 INPUT = ("input",)
 ID_FIELD = "integrationConfigurationId"
-NAMES = {"BOOKMARK": "Bookmark", "OPENID_CONNECT": "OpenID Connect", "SAML": "SAML"}
+NAMES = {"BOOKMARK": "a Bookmark", "OPENID_CONNECT": "an OpenID Connect", "SAML": "a SAML"}
 
 
 async def add_configuration(
@@ -33,7 +33,7 @@ async def add_configuration(
         return Outcome.failed(*errors)
     if current.sso is not None:
         return Outcome.failed(error(INPUT + (ID_FIELD,), Code.SSO_ALREADY_CONFIGURED,
-                                    f"This integration already has a {NAMES[current.sso.kind]} "
+                                    f"This integration already has {NAMES[current.sso.kind]} "
                                     "configuration; update or remove it instead."))
     return await _save(conn, services, current, kind, changes, None)
 
@@ -47,7 +47,7 @@ async def update_configuration(
         return Outcome.failed(*errors)
     if current.sso is None or current.sso.kind != kind:
         return Outcome.failed(error(INPUT + (ID_FIELD,), Code.SSO_NOT_CONFIGURED,
-                                    f"This integration has no {NAMES[kind]} configuration to update."))
+                                    f"This integration has no {NAMES[kind].split(' ', 1)[1]} configuration to update."))
     return await _save(conn, services, current, kind, changes, current.sso.fields)
 
 
@@ -85,8 +85,8 @@ async def _save(
 async def _creation_method_frozen(
     conn: AsyncConnection, current: IntegrationVersion, method: str
 ) -> list[UserError]:
-    row = await store.latest_published(conn, current.integration_id)
-    if row is None or row["sso_type"] != OPENID_CONNECT:
+    row = await store.latest_published(conn, current.integration_id, sso_type=OPENID_CONNECT)
+    if row is None:
         return []
     published = row["sso_config"]["clientCreationMethod"]
     if published == method:

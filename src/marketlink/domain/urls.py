@@ -16,6 +16,8 @@ def url_problem(value: str) -> str | None:
         return f"must be at most {MAX_URL_LENGTH} characters"
     if value != value.strip() or any(c.isspace() for c in value):
         return "must not contain whitespace"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "must not contain control characters"
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises on a bad port
@@ -23,6 +25,8 @@ def url_problem(value: str) -> str | None:
         return "must be an absolute http(s) URL"
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         return "must be an absolute http(s) URL"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain a user name or password; use outboundCredentials"
     return None
 
 

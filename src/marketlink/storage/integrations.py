@@ -29,13 +29,14 @@ async def version_by_id(conn: AsyncConnection, version_id: str, *, lock: bool = 
     return (await conn.execute(query)).mappings().first()
 
 
-async def latest_published(conn: AsyncConnection, integration_id: str) -> Row | None:
-    query = (
-        select(t)
-        .where(t.c.integration_id == integration_id, t.c.version == "PUBLISHED")
-        .order_by(t.c.revision.desc())
-        .limit(1)
-    )
+async def latest_published(
+    conn: AsyncConnection, integration_id: str, *, sso_type: str | None = None
+) -> Row | None:
+    """The newest snapshot (with ``sso_type``: the newest one with that SSO kind)."""
+    query = select(t).where(t.c.integration_id == integration_id, t.c.version == "PUBLISHED")
+    if sso_type is not None:
+        query = query.where(t.c.sso_type == sso_type)
+    query = query.order_by(t.c.revision.desc()).limit(1)
     return (await conn.execute(query)).mappings().first()
 
 

@@ -18,7 +18,8 @@ ERRORS = MutationErrors("TriggerProductIntegrationPingTest", [
 @strawberry.input
 class TriggerProductIntegrationPingTestInput:
     id: strawberry.ID
-    version: IntegrationVersionName = IntegrationVersionName.WORKING
+    version: IntegrationVersionName | None = strawberry.field(
+        default=None, description="Left out: the version the id names.")
     event_types: list[EventType] | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="Left out or empty: every type with a URL.")
 
