@@ -1,5 +1,6 @@
 """Run a domain command for a resolver: in one write transaction, rolled back on user errors."""
 
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ from marketlink.domain.errors import Code, Outcome, UserError, error
 from marketlink.domain.services import Services
 
 T = TypeVar("T")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, LF and CR
 Command = Callable[[AsyncConnection, Actor, Services, dict[str, Any]], Awaitable[Outcome[T]]]
 
 
@@ -28,7 +30,7 @@ def control_character_errors(value: Any, path: tuple[str, ...]) -> Iterator[User
     """Text with control characters (NUL above all, which PostgreSQL cannot store) is refused
     for every mutation, before any command sees it; tab and line breaks are allowed."""
     if isinstance(value, str):
-        if any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in value):
+        if _CONTROL.search(value):
             yield error(path, Code.INVALID, "Text must not contain control characters.")
     elif isinstance(value, dict):
         for key, item in value.items():

@@ -12,7 +12,7 @@ Row = Mapping[str, Any]
 
 
 async def insert_client(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(t.insert().values(**values))
+    await conn.execute(t.insert(), values)
 
 
 async def clients_of(conn: AsyncConnection, integration_id: str) -> list[Row]:

@@ -13,7 +13,7 @@ Row = Mapping[str, Any]
 
 
 async def insert_version(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(t.insert().values(**values))
+    await conn.execute(t.insert(), values)
 
 
 async def update_version(conn: AsyncConnection, version_id: str, values: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ Row = Mapping[str, Any]
 
 
 async def insert_product(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(t.insert().values(**values))
+    await conn.execute(t.insert(), values)
 
 
 async def update_product(conn: AsyncConnection, product_id: str, values: dict[str, Any]) -> None:

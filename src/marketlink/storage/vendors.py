@@ -12,7 +12,7 @@ Row = Mapping[str, Any]
 
 
 async def insert_vendor(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(vendors.insert().values(**values))
+    await conn.execute(vendors.insert(), values)
 
 
 async def vendor_by_id(conn: AsyncConnection, vendor_id: str) -> Row | None:
@@ -20,7 +20,7 @@ async def vendor_by_id(conn: AsyncConnection, vendor_id: str) -> Row | None:
 
 
 async def insert_token(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(api_tokens.insert().values(**values))
+    await conn.execute(api_tokens.insert(), values)
 
 
 async def active_token_by_hash(conn: AsyncConnection, token_hash: str) -> Row | None:
