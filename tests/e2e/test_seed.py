@@ -15,10 +15,22 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.conftest import PG_URL
 from tests.e2e.server import ROOT, RunningServer
 
-SEED = ROOT.parent / "shared" / "seed" / "create-integration-configuration.txt"
+# The seed lives in the steering repository's shared/ folder, beside this checkout; a copy is
+# kept here so that a clone on its own still runs this test (test_seed_copy_is_current checks
+# the copy whenever shared/ is there).
+SHARED_SEED = ROOT.parent / "shared" / "seed" / "create-integration-configuration.txt"
+SEED_COPY = Path(__file__).parent / "seed" / "create-integration-configuration.txt"
+SEED = SHARED_SEED if SHARED_SEED.exists() else SEED_COPY
 SEED_INTEGRATION_ID = "5f157a26-0238-4f3f-9c31-1f3e65b4713e"
 SEED_PRODUCT_ID = "06ea7f9d-4a1b-4a00-810f-089ac43972e2"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def test_seed_copy_is_current():
+    if SHARED_SEED.exists():
+        assert SEED_COPY.read_bytes() == SHARED_SEED.read_bytes()
+    else:
+        assert SEED is SEED_COPY and SEED_COPY.stat().st_size > 0
 
 
 def seed_steps() -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+from typing import TypeVar
 
 import strawberry
 
@@ -20,6 +21,15 @@ class PageInfo:
     @classmethod
     def of(cls, has_next_page: bool, end_cursor: str | None) -> "PageInfo":
         return cls(has_next_page=has_next_page, end_cursor=end_cursor)
+
+
+T = TypeVar("T")
+
+
+def cut_page(found: list[T], limit: int) -> tuple[list[T], PageInfo]:
+    """The first ``limit`` of ``found`` (fetched as limit + 1) and whether more follow."""
+    page = found[:limit]
+    return page, PageInfo.of(len(found) > limit, encode_cursor(page[-1]) if page else None)
 
 
 def page_size(first: int, maximum: int) -> int:

@@ -13,6 +13,7 @@ from marketlink.domain import vendors
 from marketlink.domain.actors import Actor
 from marketlink.domain.credentials import StoredCredentials, checked_credentials
 from marketlink.domain.errors import Code, Outcome, UserError, error, not_found
+from marketlink.domain.names import checked_name
 from marketlink.domain.ids import new_id, normalized_id
 from marketlink.domain.models import (
     EVENT_URL_FIELDS,
@@ -24,7 +25,6 @@ from marketlink.domain.services import Services
 from marketlink.domain.urls import event_url_problem
 from marketlink.storage import integrations as store
 
-MAX_NAME_LENGTH = 200
 INPUT = ("input",)
 
 
@@ -125,16 +125,7 @@ def _checked_fields(
     changes: dict[str, Any], existing: StoredCredentials, services: Services
 ) -> tuple[dict[str, Any], list[UserError]]:
     """Column values for the given changes, and every problem found in them."""
-    values: dict[str, Any] = {}
-    errors: list[UserError] = []
-    if "name" in changes:
-        name = (changes["name"] or "").strip()
-        if not name:
-            errors.append(error(INPUT + ("name",), Code.REQUIRED, "name is required."))
-        elif len(name) > MAX_NAME_LENGTH:
-            errors.append(error(INPUT + ("name",), Code.TOO_LONG,
-                                f"name must be at most {MAX_NAME_LENGTH} characters."))
-        values["name"] = name
+    values, errors = checked_name(changes, INPUT)
     for api, column in EVENT_URL_FIELDS:
         if api in changes:
             url = changes[api] or None

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.domain.actors import Actor
 from marketlink.domain.errors import Code, Outcome, UserError, error, not_found
+from marketlink.domain.names import MAX_NAME_LENGTH, checked_name
 from marketlink.domain.ids import new_id, normalized_id
 from marketlink.domain.integrations import owning_vendor
 from marketlink.domain.models import Product
@@ -14,7 +15,6 @@ from marketlink.domain.services import Services
 from marketlink.storage import products as store
 
 INPUT = ("input",)
-MAX_NAME_LENGTH = 200
 MAX_EDITIONS = 50
 USAGE_TYPES = ("SINGLE_USER", "MULTI_USER")
 _EDITION_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -61,16 +61,7 @@ async def update_product(
 
 
 def _checked_fields(changes: dict[str, Any]) -> tuple[dict[str, Any], list[UserError]]:
-    values: dict[str, Any] = {}
-    errors: list[UserError] = []
-    if "name" in changes:
-        name = (changes["name"] or "").strip()
-        if not name:
-            errors.append(error(INPUT + ("name",), Code.REQUIRED, "name is required."))
-        elif len(name) > MAX_NAME_LENGTH:
-            errors.append(error(INPUT + ("name",), Code.TOO_LONG,
-                                f"name must be at most {MAX_NAME_LENGTH} characters."))
-        values["name"] = name
+    values, errors = checked_name(changes, INPUT)
     if changes.get("usageType") is not None:
         values["usage_type"] = changes["usageType"]
     if changes.get("editions") is not None:

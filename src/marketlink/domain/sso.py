@@ -147,7 +147,7 @@ def _checked_attributes(spec: Field, value: list[dict]) -> tuple[Any, tuple[Code
         return value, (Code.INVALID, f"each of {spec.name} needs a name and a value of at most {MAX_TEXT} characters.")
     if len(set(names)) != len(names):
         return value, (Code.DUPLICATE, f"{spec.name} names must be unique.")
-    return [{"name": n, "value": a["value"]} for n, a in zip(names, value)], None
+    return [{"name": n, "value": a["value"]} for n, a in zip(names, value, strict=True)], None
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,19 @@ from marketlink.storage import integrations as store
 
 INPUT = ("input",)
 ID_FIELD = "integrationConfigurationId"
-NAMES = {"BOOKMARK": "a Bookmark", "OPENID_CONNECT": "an OpenID Connect", "SAML": "a SAML"}
+KIND_NAMES = {"BOOKMARK": "Bookmark", "OPENID_CONNECT": "OpenID Connect", "SAML": "SAML"}
+WITH_ARTICLE = {"BOOKMARK": "a Bookmark", "OPENID_CONNECT": "an OpenID Connect", "SAML": "a SAML"}
 
 
 async def add_configuration(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any], *, kind: str
 ) -> Outcome[IntegrationVersion]:
-    current, errors = await working_version_for_change(
-        conn, actor, changes.get(ID_FIELD), INPUT + (ID_FIELD,))
+    current, errors = await _editable(conn, actor, changes)
     if current is None:
         return Outcome.failed(*errors)
     if current.sso is not None:
         return Outcome.failed(error(INPUT + (ID_FIELD,), Code.SSO_ALREADY_CONFIGURED,
-                                    f"This integration already has {NAMES[current.sso.kind]} "
+                                    f"This integration already has {WITH_ARTICLE[current.sso.kind]} "
                                     "configuration; update or remove it instead."))
     return await _save(conn, services, current, kind, changes, None)
 
@@ -41,21 +41,19 @@ async def add_configuration(
 async def update_configuration(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any], *, kind: str
 ) -> Outcome[IntegrationVersion]:
-    current, errors = await working_version_for_change(
-        conn, actor, changes.get(ID_FIELD), INPUT + (ID_FIELD,))
+    current, errors = await _editable(conn, actor, changes)
     if current is None:
         return Outcome.failed(*errors)
     if current.sso is None or current.sso.kind != kind:
         return Outcome.failed(error(INPUT + (ID_FIELD,), Code.SSO_NOT_CONFIGURED,
-                                    f"This integration has no {NAMES[kind].split(' ', 1)[1]} configuration to update."))
+                                    f"This integration has no {KIND_NAMES[kind]} configuration to update."))
     return await _save(conn, services, current, kind, changes, current.sso.fields)
 
 
 async def remove_configuration(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[IntegrationVersion]:
-    current, errors = await working_version_for_change(
-        conn, actor, changes.get(ID_FIELD), INPUT + (ID_FIELD,))
+    current, errors = await _editable(conn, actor, changes)
     if current is None:
         return Outcome.failed(*errors)
     if current.sso is None:
@@ -64,6 +62,12 @@ async def remove_configuration(
     values = {"sso_type": None, "sso_config": None, "last_modified": services.clock.now_ms()}
     await store.update_version(conn, current.id, values)
     return Outcome(_replaced(current, None, values["last_modified"]))
+
+
+async def _editable(
+    conn: AsyncConnection, actor: Actor, changes: dict[str, Any]
+) -> tuple[IntegrationVersion | None, list[UserError]]:
+    return await working_version_for_change(conn, actor, changes.get(ID_FIELD), INPUT + (ID_FIELD,))
 
 
 async def _save(

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from marketlink.storage.pages import keyset_page
 from marketlink.storage.tables import products as t
 
 Row = Mapping[str, Any]
@@ -29,12 +30,7 @@ async def products_page(
     query = select(t)
     if vendor_id is not None:
         query = query.where(t.c.vendor_id == vendor_id)
-    if after is not None:
-        created_on, last_id = after
-        query = query.where(
-            (t.c.created_on > created_on) | ((t.c.created_on == created_on) & (t.c.id > last_id))
-        )
-    return list((await conn.execute(query.order_by(t.c.created_on, t.c.id).limit(limit))).mappings())
+    return list((await conn.execute(keyset_page(query, t, after, limit))).mappings())
 
 
 async def count_products(conn: AsyncConnection, vendor_id: str | None) -> int:

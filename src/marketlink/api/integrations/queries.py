@@ -4,7 +4,7 @@ import strawberry
 
 from marketlink.api.context import Info
 from marketlink.api.integrations.types import IntegrationVersionName, ProductIntegration
-from marketlink.api.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from marketlink.api.pagination import PageInfo, cut_page, decode_cursor, page_size
 from marketlink.domain import integrations
 
 
@@ -34,9 +34,6 @@ async def product_integrations(
     async with info.context.db.read() as conn:
         found, total = await integrations.integrations_page(
             conn, info.context.actor, decode_cursor(after), limit + 1)
-    page = found[:limit]
-    return ProductIntegrationConnection(
-        nodes=[ProductIntegration(model=v) for v in page],
-        page_info=PageInfo.of(len(found) > limit, encode_cursor(page[-1]) if page else None),
-        total_count=total,
-    )
+    page, page_info = cut_page(found, limit)
+    return ProductIntegrationConnection(nodes=[ProductIntegration(model=v) for v in page],
+                          page_info=page_info, total_count=total)

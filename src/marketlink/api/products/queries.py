@@ -3,7 +3,7 @@
 import strawberry
 
 from marketlink.api.context import Info
-from marketlink.api.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from marketlink.api.pagination import PageInfo, cut_page, decode_cursor, page_size
 from marketlink.api.products.types import Product
 from marketlink.domain import products
 
@@ -27,9 +27,6 @@ async def products_list(info: Info, first: int = 20, after: str | None = None) -
     async with info.context.db.read() as conn:
         found, total = await products.products_page(
             conn, info.context.actor, decode_cursor(after), limit + 1)
-    page = found[:limit]
-    return ProductConnection(
-        nodes=[Product(model=p) for p in page],
-        page_info=PageInfo.of(len(found) > limit, encode_cursor(page[-1]) if page else None),
-        total_count=total,
-    )
+    page, page_info = cut_page(found, limit)
+    return ProductConnection(nodes=[Product(model=p) for p in page],
+                          page_info=page_info, total_count=total)
