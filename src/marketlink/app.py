@@ -20,7 +20,7 @@ from marketlink.storage.database import Database
 def create_app(settings: Settings, *, clock: Clock | None = None,
                db: Database | None = None) -> Starlette:
     services = Services(settings, Keyring(settings.secret_key_bytes()), clock or SystemClock())
-    database = db or Database(settings.database_url)
+    database = db or Database(settings.database_url, pool_size=settings.db_pool_size)
     graphql = GraphQLView(build_schema(settings), database, services)
     api = BodySizeLimit(BearerAuth(graphql, database, services), settings.max_body_bytes)
 

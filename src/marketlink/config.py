@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=2, le=100)
     max_aliases: int = Field(default=30, ge=1, le=1000)
     max_tokens: int = Field(default=4000, ge=100, le=100_000)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
     # Bounds on what grows.
     max_inbound_clients: int = Field(default=10, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)

@@ -57,7 +57,7 @@ class Database:
     ``write()`` commits on normal exit and rolls back on an exception. :meth:`command` runs a
     domain command and rolls back when it returns errors, so nothing is written on a mistake."""
 
-    def __init__(self, url: str, *, search_path: str | None = None, pool_size: int = 16) -> None:
+    def __init__(self, url: str, *, search_path: str | None = None, pool_size: int = 10) -> None:
         self.url = async_database_url(url)
         self.sqlite = is_sqlite(self.url)
         self.engine: AsyncEngine = _make_engine(self.url, search_path, pool_size)
@@ -145,11 +145,10 @@ class LazyWriteTransaction:
 def _make_engine(url: str, search_path: str | None, pool_size: int) -> AsyncEngine:
     if not is_sqlite(url):
         connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
-        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size // 2,
                                    pool_pre_ping=True, connect_args=connect_args)
     # Every read() and write() ends its own transaction, so the pool's rollback on return would
-    # only cost a round trip to the driver's thread; the pool is sized for the server's
-    # concurrency because opening a SQLite connection starts a thread and runs the pragmas.
+    # be a wasted statement; calls run on the loop's thread (sqlite_inline, ADR 0007).
     path = make_url(url).database or ":memory:"
     engine = create_async_engine(url, async_creator=partial(connect_inline, path),
                                  pool_size=pool_size, max_overflow=pool_size,
