@@ -23,7 +23,7 @@ run: $(STAMP)
 	MARKETLINK_ALLOW_PRIVATE_URLS=$${MARKETLINK_ALLOW_PRIVATE_URLS:-1} $(BIN)/marketlink serve
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/graphql_bench.py
