@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1, le=1000)
     max_tokens: int = Field(default=4000, ge=100, le=100_000)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Outbound HTTP (delivery to product hosts).
+    http_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    http_connect_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    max_answer_bytes: int = Field(default=262_144, ge=1024, le=16 * 1_048_576)
+    http_connections_per_host: int = Field(default=4, ge=1, le=100)
     # Bounds on what grows.
     max_inbound_clients: int = Field(default=10, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
