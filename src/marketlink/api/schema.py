@@ -19,6 +19,11 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from marketlink.api.commerce.create_company import create_company
+from marketlink.api.commerce.create_subscription import create_subscription
+from marketlink.api.commerce.create_user import create_user
+from marketlink.api.commerce.queries import company, subscription, subscriptions_list, user
+from marketlink.api.events.queries import event, events
 from marketlink.api.integrations.create_product_integration import create_product_integration
 from marketlink.api.integrations.generate_product_integration_inbound_client import (
     generate_product_integration_inbound_client,
@@ -71,6 +76,12 @@ class Query:
     product_integrations = strawberry.field(resolver=product_integrations)
     product = strawberry.field(resolver=product)
     products = strawberry.field(resolver=products_list)
+    company = strawberry.field(resolver=company)
+    user = strawberry.field(resolver=user)
+    subscription = strawberry.field(resolver=subscription)
+    subscriptions = strawberry.field(resolver=subscriptions_list)
+    events = strawberry.field(resolver=events)
+    event = strawberry.field(resolver=event)
 
 
 @strawberry.type
@@ -102,6 +113,9 @@ class Mutation:
     update_product = strawberry.mutation(resolver=update_product)
     link_product_integration = strawberry.mutation(resolver=link_product_integration)
     unlink_product_integration = strawberry.mutation(resolver=unlink_product_integration)
+    create_company = strawberry.mutation(resolver=create_company)
+    create_user = strawberry.mutation(resolver=create_user)
+    create_subscription = strawberry.mutation(resolver=create_subscription)
 
 
 def _is_internal(error: GraphQLError) -> bool:

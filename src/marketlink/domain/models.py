@@ -152,3 +152,108 @@ class PingTest:
     triggered_on: int
     completed_on: int | None
     results: tuple[PingResult, ...]
+
+
+@dataclass(frozen=True)
+class Company:
+    id: str
+    name: str
+    country: str
+    email: str | None
+    website: str | None
+    created_on: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Company":
+        return cls(row["id"], row["name"], row["country"], row["email"], row["website"],
+                   row["created_on"])
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    company_id: str
+    email: str
+    first_name: str
+    last_name: str
+    language: str
+    locale: str
+    created_on: int
+    last_modified: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "User":
+        return cls(row["id"], row["company_id"], row["email"], row["first_name"],
+                   row["last_name"], row["language"], row["locale"], row["created_on"],
+                   row["last_modified"])
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    product_id: str
+    company_id: str
+    creator_id: str
+    vendor_id: str
+    integration_id: str
+    edition_code: str
+    pricing_duration: str
+    items: tuple[Mapping[str, Any], ...]
+    configuration: Mapping[str, Any]
+    status: str
+    account_identifier: str | None
+    created_on: int
+    last_modified: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Subscription":
+        return cls(
+            row["id"], row["product_id"], row["company_id"], row["creator_id"], row["vendor_id"],
+            row["integration_id"], row["edition_code"], row["pricing_duration"],
+            tuple(row["items"]), dict(row["configuration"]), row["status"],
+            row["account_identifier"], row["created_on"], row["last_modified"],
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    seq: int
+    token: str
+    type: str
+    flag: str | None
+    vendor_id: str
+    integration_id: str
+    integration_version_id: str
+    product_id: str | None
+    subscription_id: str | None
+    document: Mapping[str, Any]
+    status: str
+    attempts: int
+    next_attempt_on: int | None
+    result_success: bool | None
+    result_error_code: str | None
+    result_message: str | None
+    created_on: int
+    resolved_on: int | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Event":
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class EventAttempt:
+    number: int
+    started_on: int
+    duration_ms: int | None
+    url: str
+    auth_kind: str | None
+    http_status: int | None
+    outcome: str
+    error: str | None
+    answer_excerpt: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "EventAttempt":
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})

@@ -135,3 +135,119 @@ ping_test_results = Table(
     Column("message", String(1024)),
     Index("ix_ping_test_results_test", "test_id", "position"),
 )
+
+# --- Commerce (SPEC §3): who buys what; each change writes an event in the same transaction.
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("email", String(320)),
+    Column("website", URL),
+    Column("created_on", BigInteger, nullable=False),
+    Index("ix_companies_created", "created_on", "id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    Column("last_modified", BigInteger, nullable=False),
+    Index("ix_users_company", "company_id", "created_on", "id"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("product_id", ID, ForeignKey("products.id"), nullable=False),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("creator_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("vendor_id", ID, ForeignKey("vendors.id"), nullable=False),
+    # The integration (WORKING id) and the snapshot in force when the order was placed.
+    Column("integration_id", ID, ForeignKey("integration_versions.id"), nullable=False),
+    Column("edition_code", String(64), nullable=False),
+    Column("pricing_duration", String(16), nullable=False),
+    Column("items", JSON, nullable=False),
+    Column("configuration", JSON, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("account_identifier", String(255)),
+    Column("created_on", BigInteger, nullable=False),
+    Column("last_modified", BigInteger, nullable=False),
+    Index("ix_subscriptions_company", "company_id", "created_on", "id"),
+    Index("ix_subscriptions_vendor", "vendor_id", "created_on", "id"),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("user_identifier", String(255)),
+    Column("created_on", BigInteger, nullable=False),
+    Column("last_modified", BigInteger, nullable=False),
+    Index("ix_assignments_subscription_user", "subscription_id", "user_id", unique=True),
+)
+
+# --- Events: the outbox. A row is written with the change that caused it; delivery columns are
+# the worker's (see docs/adr/0009-events-and-outbox.md).
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("flag", String(16)),
+    Column("vendor_id", ID, ForeignKey("vendors.id"), nullable=False),
+    Column("integration_id", ID, ForeignKey("integration_versions.id"), nullable=False),
+    Column("integration_version_id", ID, ForeignKey("integration_versions.id"), nullable=False),
+    Column("product_id", ID, ForeignKey("products.id")),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id")),
+    Column("assignment_id", ID, ForeignKey("assignments.id")),
+    Column("document", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_on", BigInteger),
+    Column("lease_owner", String(64)),
+    Column("lease_until", BigInteger),
+    Column("pending_until", BigInteger),
+    Column("result_success", Boolean),
+    Column("result_error_code", String(32)),
+    Column("result_message", String(1024)),
+    Column("created_on", BigInteger, nullable=False),
+    Column("resolved_on", BigInteger),
+    Index("ix_events_due", "status", "next_attempt_on"),
+    Index("ix_events_subscription", "subscription_id", "seq"),
+    Index("ix_events_vendor", "vendor_id", "created_on", "seq"),
+    Index("ix_events_integration", "integration_id", "created_on", "seq"),
+)
+
+event_attempts = Table(
+    "event_attempts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("event_id", ID, ForeignKey("events.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("started_on", BigInteger, nullable=False),
+    Column("duration_ms", Integer),
+    Column("url", URL, nullable=False),
+    Column("auth_kind", String(16)),
+    Column("http_status", Integer),
+    Column("outcome", String(32), nullable=False),
+    Column("error", String(1024)),
+    Column("answer_excerpt", Text),
+    Index("ix_event_attempts_event", "event_id", "number", unique=True),
+)

@@ -1,0 +1,145 @@
+"""Subscriptions: a company buys an edition of a product; the order becomes an event.
+
+The subscription starts INITIALIZED; the delivery engine moves it on as the product host
+answers (ACTIVE with its accountIdentifier, FAILED, PENDING_REMOTE_CREATION)."""
+
+import re
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from marketlink.domain import event_documents as docs
+from marketlink.domain.actors import Actor
+from marketlink.domain.companies import admin_only, visible_company, visible_user
+from marketlink.domain.errors import Code, Outcome, UserError, error, not_found
+from marketlink.domain.events import marketplace, record_event
+from marketlink.domain.ids import new_id, normalized_id
+from marketlink.domain.models import IntegrationVersion, Product, Subscription
+from marketlink.domain.products import visible_product
+from marketlink.domain.services import Services
+from marketlink.storage import commerce as store
+from marketlink.storage import integrations as integration_store
+
+INPUT = ("input",)
+INITIALIZED = "INITIALIZED"
+PRICING_DURATIONS = ("DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "SEMI_ANNUAL", "YEARLY",
+                     "TWO_YEARS", "THREE_YEARS", "ONE_TIME")
+MAX_ITEMS = 50
+MAX_CONFIGURATION_ENTRIES = 50
+MAX_CONFIGURATION_VALUE = 1024
+_UNIT = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+
+
+async def create_subscription(
+    conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
+) -> Outcome[Subscription]:
+    if errors := admin_only(actor):
+        return Outcome.failed(*errors)
+    product, snapshot, errors = await _sellable_product(conn, actor, changes.get("productId"))
+    creator, party_errors = await _buyer(conn, actor, changes)
+    errors += party_errors + _order_problems(changes, product)
+    if errors:
+        return Outcome.failed(*errors)
+    subscription = _new_subscription(services, changes, product, snapshot)
+    await store.insert(conn, store.subscriptions, subscription)
+    company = await store.by_id(conn, store.companies, subscription["company_id"])
+    market = marketplace(services)
+    document = docs.document("SUBSCRIPTION_ORDER", market, creator=docs.person(creator, market), payload={
+        "company": docs.company(company),
+        "order": docs.order(subscription["edition_code"], subscription["pricing_duration"],
+                            subscription["items"]),
+        "configuration": subscription["configuration"],
+    })
+    await record_event(conn, services, snapshot, document, product_id=product.id,
+                       subscription_id=subscription["id"])
+    return Outcome(Subscription.from_row(subscription))
+
+
+async def visible_subscription(conn: AsyncConnection, actor: Actor, subscription_id: object) -> Subscription | None:
+    """Admins see every subscription; a developer those of its vendor's products (read only)."""
+    canonical = normalized_id(subscription_id)
+    row = await store.by_id(conn, store.subscriptions, canonical) if canonical else None
+    if row is None or not actor.can_see_vendor(row["vendor_id"]):
+        return None
+    return Subscription.from_row(row)
+
+
+async def subscriptions_page(
+    conn: AsyncConnection, actor: Actor, company_id: str | None, after: tuple[int, str] | None, limit: int
+) -> list[Subscription]:
+    rows = await store.subscriptions_page(conn, actor.vendor_scope(), company_id, after, limit)
+    return [Subscription.from_row(r) for r in rows]
+
+
+async def _sellable_product(
+    conn: AsyncConnection, actor: Actor, product_id: object
+) -> tuple[Product | None, IntegrationVersion | None, list[UserError]]:
+    product = await visible_product(conn, actor, product_id)
+    if product is None:
+        return None, None, [not_found(INPUT + ("productId",), "Product")]
+    row = (await integration_store.latest_published(conn, product.integration_id)
+           if product.integration_id else None)
+    if row is None:
+        return product, None, [error(INPUT + ("productId",), Code.NOT_PUBLISHED,
+                                     "This product has no published integration; it cannot be sold yet.")]
+    return product, IntegrationVersion.from_row(row), []
+
+
+async def _buyer(conn: AsyncConnection, actor: Actor, changes: dict[str, Any]) -> tuple[Any, list[UserError]]:
+    company = await visible_company(conn, actor, changes.get("companyId"))
+    if company is None:
+        return None, [not_found(INPUT + ("companyId",), "Company")]
+    creator = await visible_user(conn, actor, changes.get("creatorId"))
+    if creator is None or creator.company_id != company.id:
+        return None, [error(INPUT + ("creatorId",), Code.NOT_FOUND,
+                            "creatorId must be a user of the buying company.")]
+    return await store.by_id(conn, store.users, creator.id), []
+
+
+def _order_problems(changes: dict[str, Any], product: Product | None) -> list[UserError]:
+    errors: list[UserError] = []
+    codes = {e.code for e in product.editions} if product else None
+    if codes is not None and changes.get("editionCode") not in codes:
+        errors.append(error(INPUT + ("editionCode",), Code.NOT_FOUND,
+                            "editionCode is not an edition of this product."))
+    if changes.get("pricingDuration") not in PRICING_DURATIONS:
+        errors.append(error(INPUT + ("pricingDuration",), Code.INVALID,
+                            f"pricingDuration must be one of {', '.join(PRICING_DURATIONS)}."))
+    return errors + _item_problems(changes.get("items") or []) + _configuration_problems(
+        changes.get("configuration") or {})
+
+
+def _item_problems(items: list[dict[str, Any]]) -> list[UserError]:
+    if len(items) > MAX_ITEMS:
+        return [error(INPUT + ("items",), Code.TOO_MANY, f"An order has at most {MAX_ITEMS} items.")]
+    return [error(INPUT + ("items", str(i)), Code.INVALID,
+                  "unit is 1 to 32 capital letters, digits or '_' and quantity is 0 or more.")
+            for i, item in enumerate(items)
+            if not _UNIT.match(item["unit"]) or item["quantity"] < 0]
+
+
+def _configuration_problems(configuration: Any) -> list[UserError]:
+    path = INPUT + ("configuration",)
+    if not isinstance(configuration, dict):
+        return [error(path, Code.INVALID, "configuration is a JSON object of checkout fields.")]
+    if len(configuration) > MAX_CONFIGURATION_ENTRIES:
+        return [error(path, Code.TOO_MANY, f"configuration has at most {MAX_CONFIGURATION_ENTRIES} fields.")]
+    if any(not isinstance(v, str) or len(v) > MAX_CONFIGURATION_VALUE or len(k) > 100
+           for k, v in configuration.items()):
+        return [error(path, Code.INVALID, "configuration values are strings of at most "
+                                          f"{MAX_CONFIGURATION_VALUE} characters.")]
+    return []
+
+
+def _new_subscription(services: Services, changes: dict[str, Any], product: Product,
+                      snapshot: IntegrationVersion) -> dict[str, Any]:
+    now = services.clock.now_ms()
+    return {
+        "id": new_id(), "product_id": product.id, "company_id": normalized_id(changes["companyId"]),
+        "creator_id": normalized_id(changes["creatorId"]), "vendor_id": product.vendor_id,
+        "integration_id": snapshot.integration_id, "edition_code": changes["editionCode"],
+        "pricing_duration": changes["pricingDuration"],
+        "items": [{"unit": i["unit"], "quantity": i["quantity"]} for i in changes.get("items") or []],
+        "configuration": dict(changes.get("configuration") or {}), "status": INITIALIZED,
+        "account_identifier": None, "created_on": now, "last_modified": now,
+    }

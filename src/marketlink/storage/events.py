@@ -1,0 +1,38 @@
+"""Queries on events (the outbox) and their delivery attempts."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from marketlink.storage.tables import event_attempts, events
+
+Row = Mapping[str, Any]
+
+
+async def insert_event(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(events.insert(), values)
+
+
+async def event_by_id(conn: AsyncConnection, event_id: str) -> Row | None:
+    return (await conn.execute(select(events).where(events.c.id == event_id))).mappings().first()
+
+
+async def events_page(
+    conn: AsyncConnection, filters: Mapping[str, Any], before_seq: int | None, limit: int
+) -> list[Row]:
+    """Newest first. ``filters`` maps column names to required values (None: no filter)."""
+    query = select(events)
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(events.c[column] == value)
+    if before_seq is not None:
+        query = query.where(events.c.seq < before_seq)
+    return list((await conn.execute(query.order_by(events.c.seq.desc()).limit(limit))).mappings())
+
+
+async def attempts_of(conn: AsyncConnection, event_id: str) -> list[Row]:
+    query = (select(event_attempts).where(event_attempts.c.event_id == event_id)
+             .order_by(event_attempts.c.number))
+    return list((await conn.execute(query)).mappings())
