@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from marketlink.api.auth import BearerAuth, BodySizeLimit
@@ -13,7 +14,10 @@ from marketlink.api.view import GraphQLView
 from marketlink.clock import Clock, SystemClock
 from marketlink.config import Settings
 from marketlink.crypto import Keyring
+from marketlink.delivery.oauth1 import NonceCache
 from marketlink.domain.services import Services
+from marketlink.protocol.events_endpoint import events_endpoint
+from marketlink.protocol.token_endpoint import token_endpoint
 from marketlink.storage.database import Database
 
 
@@ -22,7 +26,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     services = Services(settings, Keyring(settings.secret_key_bytes()), clock or SystemClock())
     database = db or Database(settings.database_url, pool_size=settings.db_pool_size)
     graphql = GraphQLView(build_schema(settings), database, services)
-    api = BodySizeLimit(BearerAuth(graphql, database, services), settings.max_body_bytes)
+    api = BearerAuth(graphql, database, services)
 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -34,7 +38,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
             await database.dispose()
 
     # An ASGI app as a Route endpoint is called as it is, for GET and POST alike.
-    app = Starlette(routes=[Route("/healthz", health), Route("/graphql", api, methods=["GET", "POST"])],
-                    lifespan=lifespan)
+    routes = [
+        Route("/healthz", health),
+        Route("/graphql", api, methods=["GET", "POST"]),
+        Route("/oauth2/token", token_endpoint(database, services), methods=["POST"]),
+        Route("/api/integration/v1/events/{token}",
+              events_endpoint(database, services, NonceCache()), methods=["GET"]),
+    ]
+    # Every body is bounded before anything reads it (GraphQL, the token endpoint, ...).
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)])
     app.state.services, app.state.db = services, database
     return app

@@ -75,3 +75,11 @@ async def events_page(
 
 async def attempts_of(conn: AsyncConnection, event_id: str) -> list[EventAttempt]:
     return [EventAttempt.from_row(r) for r in await store.attempts_of(conn, event_id)]
+
+
+async def event_by_token(conn: AsyncConnection, token: str) -> Event | None:
+    """The event named by the token of its URL (the product host's handle on it)."""
+    if len(token) > 64:
+        return None
+    row = await store.event_by_token(conn, token)
+    return Event.from_row(row) if row else None

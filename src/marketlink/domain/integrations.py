@@ -177,3 +177,13 @@ async def lock_integration(conn: AsyncConnection, integration_id: str) -> None:
     """Hold the WORKING row until the transaction ends, so that checks of a count (inbound
     clients, snapshot revisions) and the insert that follows are not raced on PostgreSQL."""
     await store.version_by_id(conn, integration_id, lock=True)
+
+
+async def oauth1_credentials(
+    conn: AsyncConnection, services: Services, version_id: str
+) -> tuple[str, str] | None:
+    """(consumer key, consumer secret) of a version with OAUTH1 credentials, else None."""
+    row = await store.version_by_id(conn, version_id)
+    if row is None or row["credentials_type"] != "OAUTH1" or not row["credentials_secret"]:
+        return None
+    return row["credentials"]["consumerKey"], services.keyring.decrypt(row["credentials_secret"])

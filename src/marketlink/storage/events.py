@@ -36,3 +36,7 @@ async def attempts_of(conn: AsyncConnection, event_id: str) -> list[Row]:
     query = (select(event_attempts).where(event_attempts.c.event_id == event_id)
              .order_by(event_attempts.c.number))
     return list((await conn.execute(query)).mappings())
+
+
+async def event_by_token(conn: AsyncConnection, token: str) -> Row | None:
+    return (await conn.execute(select(events).where(events.c.token == token))).mappings().first()

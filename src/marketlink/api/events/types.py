@@ -5,6 +5,7 @@ from strawberry.scalars import JSON
 
 from marketlink.api.context import Info
 from marketlink.api.scalars import EpochMillis
+from marketlink.delivery.url_templates import event_url
 from marketlink.domain import events as event_log
 from marketlink.domain.models import Event as EventModel
 
@@ -29,6 +30,11 @@ class Event:
     @strawberry.field
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.model.id)
+
+    @strawberry.field(description="Where the product host fetches the event (with its inbound "
+                                  "credentials).")
+    def url(self, info: Info) -> str:
+        return event_url(info.context.services.settings.base_url, self.model.token)
 
     @strawberry.field
     def type(self) -> str:

@@ -1,0 +1,92 @@
+"""``POST /oauth2/token``: client-credentials tokens for inbound clients (RFC 6749 §4.4).
+
+Client authentication by HTTP Basic (id and secret form-urlencoded, RFC 6749 §2.3.1) or by
+``client_id`` / ``client_secret`` form fields, not both. ``scope`` may be left out or be
+``ROLE_APPLICATION``. Errors are RFC 6749 §5.2 bodies. The authorization-code and refresh-token
+grants of the OpenID provider join this endpoint in the SSO issue.
+"""
+
+import base64
+import binascii
+from urllib.parse import parse_qsl, unquote_plus
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from marketlink.domain import inbound_tokens
+from marketlink.domain.services import Services
+from marketlink.storage.database import Database
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+MAX_FORM_BYTES = 8192
+
+
+def token_endpoint(db: Database, services: Services):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> JSONResponse:
+        form, problem = await _form(request)
+        if problem:
+            return _error(400, "invalid_request", problem)
+        credentials, basic = _client_credentials(request, form)
+        if credentials is None:
+            return _error(401 if basic else 400, "invalid_client" if basic else "invalid_request",
+                          "Authenticate the client with HTTP Basic or client_id and client_secret.",
+                          basic=basic)
+        if form.get("grant_type") != "client_credentials":
+            return _error(400, "unsupported_grant_type", "Use grant_type=client_credentials.")
+        if form.get("scope", inbound_tokens.SCOPE) != inbound_tokens.SCOPE:
+            return _error(400, "invalid_scope", f"The only scope is {inbound_tokens.SCOPE}.")
+        async with db.read() as conn:
+            caller = await inbound_tokens.client_for_secret(conn, services, *credentials)
+        if caller is None:
+            return _error(401, "invalid_client", "Unknown client or wrong secret.", basic=basic)
+        token, lifetime = inbound_tokens.issue_token(services, caller)
+        return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": lifetime,
+                             "scope": inbound_tokens.SCOPE}, headers=NO_STORE)
+
+    return endpoint
+
+
+async def _form(request: Request) -> tuple[dict[str, str], str | None]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return {}, "The body must be application/x-www-form-urlencoded."
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}, "The body is too large."
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        return {}, "The body is not form-urlencoded text."
+    names = [name for name, _ in pairs]
+    if len(names) != len(set(names)):
+        return {}, "A parameter is repeated."
+    return dict(pairs), None
+
+
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[tuple[str, str] | None, bool]:
+    """((client id, secret) or None, whether HTTP Basic was used)."""
+    header = request.headers.get("authorization", "")
+    if header[:6].lower() == "basic ":
+        if "client_id" in form or "client_secret" in form:
+            return None, True
+        return _basic(header[6:].strip()), True
+    if form.get("client_id") and form.get("client_secret"):
+        return (form["client_id"], form["client_secret"]), False
+    return None, False
+
+
+def _basic(encoded: str) -> tuple[str, str] | None:
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    return (unquote_plus(client_id), unquote_plus(secret)) if sep and client_id else None
+
+
+def _error(status: int, code: str, description: str, *, basic: bool = False) -> JSONResponse:
+    headers = dict(NO_STORE)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="marketlink"' if basic else 'Bearer realm="marketlink"'
+    return JSONResponse({"error": code, "error_description": description}, status_code=status,
+                        headers=headers)
