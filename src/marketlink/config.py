@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     http_connect_timeout_s: float = Field(default=5.0, gt=0, le=60)
     max_answer_bytes: int = Field(default=262_144, ge=1024, le=16 * 1_048_576)
     http_connections_per_host: int = Field(default=4, ge=1, le=100)
+    # Delivery: retries after transport errors (seconds, as a JSON list), jitter as a share of
+    # each delay, the bound on a host's Retry-After, the worker's lease and batch.
+    retry_schedule_s: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600, 7200, 14400)
+    retry_jitter: float = Field(default=0.2, ge=0, le=1)
+    retry_after_max_s: float = Field(default=3600, ge=0, le=86_400)
+    lease_s: float = Field(default=60, gt=0, le=3600)
+    worker_batch_size: int = Field(default=20, ge=1, le=1000)
+    pending_timeout_s: float = Field(default=7 * 86_400, gt=0, le=90 * 86_400)
     # Bounds on what grows.
     max_inbound_clients: int = Field(default=10, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
@@ -69,6 +77,13 @@ class Settings(BaseSettings):
                 or parts.query or parts.fragment:
             raise ValueError("must be an absolute http(s) URL without query or fragment")
         return value.rstrip("/")
+
+    @field_validator("retry_schedule_s")
+    @classmethod
+    def _bounded_schedule(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not 1 <= len(value) <= 50 or any(not 0 <= delay <= 86_400 for delay in value):
+            raise ValueError("must be 1 to 50 delays of 0 to 86400 seconds")
+        return value
 
     @field_validator("log_level")
     @classmethod

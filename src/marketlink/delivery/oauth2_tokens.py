@@ -5,10 +5,13 @@ HTTP Basic client authentication, and keeps the token until shortly before ``exp
 one request per key is in flight in this process: concurrent callers await the same one. After a
 401 from the product host the caller ``invalidate``s the token it used and asks once more.
 
+Requests go through the one outbound client (``http_client.OutboundHttp``), so token URIs obey
+the same address policy, timeouts, size cap and no-redirect rule as notifications.
+
 Errors:
   ``TokenError``   the token endpoint answered, but not with a usable token (``reason``, ``status``)
-  anything else    transport failures (``aiohttp.ClientError``, ``TimeoutError``) propagate
-                   unchanged so the caller records them as ``TRANSPORT_ERROR``.
+  anything else    the client's ``OutboundError``s propagate unchanged so the caller records a
+                   ``TRANSPORT_ERROR`` (or a refused address).
 
 The cache key includes a digest of the client secret: two integrations naming the same token URI
 and client id with different secrets must never share a token (else a wrong secret would obtain,
@@ -21,12 +24,12 @@ import hashlib
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Protocol
 from urllib.parse import quote_plus
 
-import aiohttp
 
 from marketlink.clock import Clock
 from marketlink.errors import MarketLinkError
@@ -62,17 +65,20 @@ class _Cached:
     usable_until_ms: int
 
 
-SessionSource = aiohttp.ClientSession | Callable[[], aiohttp.ClientSession]
+class HttpClient(Protocol):
+    """What the cache needs of ``OutboundHttp``."""
+
+    async def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+                      data: Mapping[str, str] | None = None) -> Any: ...
 
 
 class TokenCache:
     """Client-credentials tokens per (token URI, client id, scope, secret), at most ``max_keys``
-    of them (the oldest stored goes first). ``session`` is an ``aiohttp.ClientSession`` or a
-    callable returning one (asked at each request); its timeouts and address policy apply.
-    Redirects are never followed. For one event loop; not thread-safe."""
+    of them (the oldest stored goes first). ``http`` is the outbound client (its timeouts and
+    address policy apply; redirects are never followed). For one event loop; not thread-safe."""
 
-    def __init__(self, session: SessionSource, clock: Clock, *, max_keys: int = MAX_KEYS) -> None:
-        self._session = session
+    def __init__(self, http: HttpClient, clock: Clock, *, max_keys: int = MAX_KEYS) -> None:
+        self._http = http
         self._clock = clock
         self._max_keys = max_keys
         self._cached: OrderedDict[_Key, _Cached] = OrderedDict()
@@ -132,9 +138,10 @@ class TokenCache:
             "Authorization": basic_client_auth(client_id, client_secret),
             "Accept": "application/json",
         }
-        session = self._session if isinstance(self._session, aiohttp.ClientSession) else self._session()
-        async with session.post(token_uri, data=form, headers=headers, allow_redirects=False) as answer:
-            return answer.status, await _read_capped(answer)
+        answer = await self._http.request("POST", token_uri, headers=headers, data=form)
+        if len(answer.body) > MAX_BODY_BYTES:
+            raise TokenError(TokenFailure.BODY_TOO_LARGE, answer.status)
+        return answer.status, answer.body
 
     def _store(self, key: _Key, cached: _Cached) -> None:
         self._cached.pop(key, None)
@@ -147,16 +154,6 @@ def basic_client_auth(client_id: str, client_secret: str) -> str:
     """``Basic`` value per RFC 6749 §2.3.1: id and secret form-urlencoded, then base64."""
     pair = f"{quote_plus(client_id, safe='')}:{quote_plus(client_secret, safe='')}"
     return "Basic " + base64.b64encode(pair.encode("ascii")).decode("ascii")
-
-
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    chunks, size = [], 0
-    async for chunk in response.content.iter_chunked(16 * 1024):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise TokenError(TokenFailure.BODY_TOO_LARGE, response.status)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _parse_token_answer(status: int, body: bytes) -> tuple[str, float | None]:
