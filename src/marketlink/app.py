@@ -15,6 +15,7 @@ from marketlink.clock import Clock, SystemClock
 from marketlink.config import Settings
 from marketlink.crypto import Keyring
 from marketlink.delivery.oauth1 import NonceCache
+from marketlink.delivery.running import start_worker
 from marketlink.domain.services import Services
 from marketlink.protocol.events_endpoint import events_endpoint
 from marketlink.protocol.token_endpoint import token_endpoint
@@ -33,7 +34,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
 
     @asynccontextmanager
     async def lifespan(_: Starlette):  # type: ignore[no-untyped-def]
+        worker = await start_worker(database, services) if settings.run_worker else None
         yield
+        if worker is not None:
+            await worker.stop()
         if db is None:
             await database.dispose()
 

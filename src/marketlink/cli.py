@@ -66,6 +66,32 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
+def worker() -> None:
+    """Deliver events until interrupted (with PostgreSQL, run as many as you like)."""
+    import signal
+
+    from marketlink.delivery.running import start_worker
+    from marketlink.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    async def run() -> None:
+        db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        services = Services(settings, Keyring(settings.secret_key_bytes()), SystemClock())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        running = await start_worker(db, services)
+        await stop.wait()
+        await running.stop()
+        await db.dispose()
+
+    asyncio.run(run())
+
+
+@main.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
     _with_database(_settings(), lambda db, _: run_migrations(db))

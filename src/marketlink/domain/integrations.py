@@ -187,3 +187,14 @@ async def oauth1_credentials(
     if row is None or row["credentials_type"] != "OAUTH1" or not row["credentials_secret"]:
         return None
     return row["credentials"]["consumerKey"], services.keyring.decrypt(row["credentials_secret"])
+
+
+async def version_with_secret(
+    conn: AsyncConnection, services: Services, version_id: str
+) -> tuple[IntegrationVersion, str | None] | None:
+    """A version and its decrypted outbound secret, for the delivery engine only."""
+    row = await store.version_by_id(conn, version_id)
+    if row is None:
+        return None
+    secret = services.keyring.decrypt(row["credentials_secret"]) if row["credentials_secret"] else None
+    return IntegrationVersion.from_row(row), secret

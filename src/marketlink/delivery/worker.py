@@ -1,0 +1,131 @@
+"""The delivery worker: claims due events with a lease, notifies their hosts, settles them.
+
+Runs inside ``marketlink serve`` (and, with PostgreSQL, as any number of ``marketlink worker``
+processes). No transaction is held across a network call: claim (one short write), notify
+(no transaction), settle (one short write, only if the lease is still ours). A host gets at
+most ``http_connections_per_host`` notifications at once, so a slow host holds back only its
+own events.
+"""
+
+import asyncio
+import os
+import socket
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+
+from marketlink.delivery.http_client import OutboundHttp
+from marketlink.delivery.notify import AttemptResult, Target, notify
+from marketlink.delivery.oauth2_tokens import TokenCache
+from marketlink.delivery.retry_policy import next_delay_s
+from marketlink.delivery.url_templates import event_url, notification_url
+from marketlink.domain import deliveries, integrations
+from marketlink.domain.events import EVENT_TYPE_URL_FIELD
+from marketlink.domain.services import Services
+from marketlink.storage import outbox
+from marketlink.storage.database import Database
+
+log = structlog.get_logger("marketlink.delivery")
+POLL_S = 1.0
+MAX_IN_FLIGHT = 64
+
+
+class Worker:
+    def __init__(self, db: Database, services: Services, http: OutboundHttp, *,
+                 owner: str | None = None) -> None:
+        self.db, self.services, self.http = db, services, http
+        self.tokens = TokenCache(http, services.clock)
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; wakes on new events, polls otherwise."""
+        while not stop.is_set():
+            if not await self.start_due():
+                await self.services.events_queued.wait(POLL_S)
+        await self.drain()
+
+    async def run_until_idle(self) -> None:
+        """Deliver everything that is due now, and what becomes due meanwhile (tests, CLI)."""
+        while await self.start_due() or self._in_flight:
+            await self.drain()
+
+    async def drain(self) -> None:
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    async def start_due(self) -> int:
+        """Claim what fits in the free slots and start delivering it; the number started."""
+        room = MAX_IN_FLIGHT - len(self._in_flight)
+        if room <= 0:
+            return 0
+        settings = self.services.settings
+        async with self.db.write() as conn:
+            rows = await outbox.claim_due(conn, self.owner, self.services.clock.now_ms(),
+                                          int(settings.lease_s * 1000), min(room, settings.worker_batch_size))
+        for row in rows:
+            task = asyncio.create_task(self._deliver(dict(row)))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(rows)
+
+    async def _deliver(self, event: dict[str, Any]) -> None:
+        try:
+            target = await self._target(event)
+            started = self.services.clock.now_ms()
+            if target is None:
+                result = AttemptResult("SUCCEEDED", error="no URL for this event type; not sent")
+            else:
+                async with self._host_slot(target.url):
+                    result = await notify(self.http, self.tokens, target)
+            await self._settle(event, target, result, started)
+        except Exception:  # a bug: leave the lease to expire, so the event is tried again
+            log.exception("delivery.failed", event_id=event["id"])
+
+    async def _target(self, event: dict[str, Any]) -> Target | None:
+        async with self.db.read() as conn:
+            found = await integrations.version_with_secret(conn, self.services, event["integration_version_id"])
+        version, secret = found
+        template = version.urls.get(EVENT_TYPE_URL_FIELD.get(event["type"], ""))
+        if not template:
+            return None
+        url = notification_url(template, event_url(self.services.settings.base_url, event["token"]),
+                               event["token"])
+        credentials = version.credentials
+        return Target(url, credentials.kind if credentials else None,
+                      dict(credentials.public) if credentials else {}, secret)
+
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        host = urlsplit(url).netloc
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self.services.settings.http_connections_per_host)
+        return self._hosts[host]
+
+    async def _settle(self, event: dict[str, Any], target: Target | None, result: AttemptResult,
+                      started: int) -> None:
+        settings = self.services.settings
+        delay = None
+        if result.outcome == "TRANSPORT_ERROR":
+            failures = event["attempts"] + 1
+            delay = next_delay_s(failures, settings.retry_schedule_s, settings.retry_jitter,
+                                 retry_after_s=result.retry_after_s,
+                                 retry_after_max_s=settings.retry_after_max_s)
+        host = result.result
+        outcome = deliveries.Outcome(
+            result.outcome, success=host.success if host else None,
+            account_identifier=host.account_identifier if host else None,
+            user_identifier=host.user_identifier if host else None,
+            error_code=host.error_code if host else None,
+            message=(host.message if host else None) or result.error, retry_delay_s=delay)
+        attempt = {"started_on": started, "duration_ms": result.duration_ms,
+                   "url": target.url if target else "", "auth_kind": target.kind if target else None,
+                   "http_status": result.http_status, "outcome": result.outcome,
+                   "error": (result.error or "")[:1024] or None, "answer_excerpt": result.excerpt}
+        async with self.db.write() as conn:
+            settled = await deliveries.settle(conn, settings, event, self.owner, outcome, attempt,
+                                              self.services.clock.now_ms())
+        if settled:
+            self.services.events_queued.notify()  # the subscription's next event may be due

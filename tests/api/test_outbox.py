@@ -1,0 +1,79 @@
+"""The outbox's claim rules: order per subscription, leases that expire, settles that need the
+lease. Events are recorded through the domain, as commands do."""
+
+from sqlalchemy import select
+
+from marketlink.domain import deliveries
+from marketlink.storage import outbox
+from marketlink.storage.tables import event_attempts, events
+from tests.api.test_commerce import CREATE_SUBSCRIPTION, buyer, order_input, sellable_product
+from tests.helpers import START_MS
+
+LEASE_MS = 60_000
+
+
+async def ordered(world) -> dict:
+    """One order (its SUBSCRIPTION_ORDER event) and a second event queued behind it."""
+    product, _, _ = await sellable_product(world)
+    company_id, user_id = await buyer(world)
+    data = await world.api.data(CREATE_SUBSCRIPTION, {"input": order_input(product, company_id, user_id)},
+                                world.admin)
+    async with world.db.write() as conn:
+        first = (await conn.execute(select(events))).mappings().one()
+        second = dict(first) | {"id": "00000000-0000-4000-8000-000000000002", "token": "second-token",
+                                "type": "SUBSCRIPTION_CHANGE"}
+        second.pop("seq")
+        await conn.execute(events.insert(), second)
+    return {"subscription": data["createSubscription"]["subscription"]["id"], "first": first["id"],
+            "second": second["id"]}
+
+
+async def claim(world, owner: str, now: int = START_MS) -> list[str]:
+    async with world.db.write() as conn:
+        return [r["id"] for r in await outbox.claim_due(conn, owner, now, LEASE_MS, 10)]
+
+
+async def settle(world, event_id: str, owner: str, kind: str = "SUCCEEDED") -> bool:
+    async with world.db.write() as conn:
+        row = (await conn.execute(select(events).where(events.c.id == event_id))).mappings().one()
+        return await deliveries.settle(conn, world.settings, dict(row), owner,
+                                       deliveries.Outcome(kind, success=kind == "SUCCEEDED"),
+                                       {"started_on": START_MS, "url": "https://host.example",
+                                        "outcome": kind}, START_MS + 5)
+
+
+async def test_a_subscriptions_next_event_waits_for_the_previous_one(world):
+    ids = await ordered(world)
+
+    first_claim = await claim(world, "worker-a")
+    while_first_unresolved = await claim(world, "worker-b")
+    await settle(world, ids["first"], "worker-a")
+    after_first_settled = await claim(world, "worker-b")
+
+    assert first_claim == [ids["first"]]
+    assert while_first_unresolved == []
+    assert after_first_settled == [ids["second"]]
+
+
+async def test_an_expired_lease_is_claimed_again_and_the_old_owner_cannot_settle(world):
+    ids = await ordered(world)
+    await claim(world, "worker-a")
+
+    before_expiry = await claim(world, "worker-b", START_MS + LEASE_MS - 1)
+    after_expiry = await claim(world, "worker-b", START_MS + LEASE_MS + 1)
+    late = await settle(world, ids["first"], "worker-a")
+    current = await settle(world, ids["first"], "worker-b")
+
+    assert (before_expiry, after_expiry) == ([], [ids["first"]])
+    assert (late, current) == (False, True)
+    async with world.db.read() as conn:
+        attempts = (await conn.execute(select(event_attempts.c.number))).scalars().all()
+    assert attempts == [1]
+
+
+async def test_a_pending_event_also_holds_back_the_next(world):
+    ids = await ordered(world)
+    await claim(world, "worker-a")
+    await settle(world, ids["first"], "worker-a", "PENDING")
+
+    assert await claim(world, "worker-b") == []
