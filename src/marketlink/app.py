@@ -17,7 +17,7 @@ from marketlink.crypto import Keyring
 from marketlink.delivery.oauth1 import NonceCache
 from marketlink.delivery.running import start_worker
 from marketlink.domain.services import Services
-from marketlink.protocol.events_endpoint import events_endpoint
+from marketlink.protocol.events_endpoint import EventEndpoints
 from marketlink.protocol.token_endpoint import token_endpoint
 from marketlink.storage.database import Database
 
@@ -41,13 +41,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         if db is None:
             await database.dispose()
 
+    event_endpoints = EventEndpoints(database, services, NonceCache())
     # An ASGI app as a Route endpoint is called as it is, for GET and POST alike.
     routes = [
         Route("/healthz", health),
         Route("/graphql", api, methods=["GET", "POST"]),
         Route("/oauth2/token", token_endpoint(database, services), methods=["POST"]),
-        Route("/api/integration/v1/events/{token}",
-              events_endpoint(database, services, NonceCache()), methods=["GET"]),
+        Route("/api/integration/v1/events/{token}", event_endpoints.get, methods=["GET"]),
+        Route("/api/integration/v1/events/{token}/result", event_endpoints.post_result,
+              methods=["POST"]),
     ]
     # Every body is bounded before anything reads it (GraphQL, the token endpoint, ...).
     app = Starlette(routes=routes, lifespan=lifespan,

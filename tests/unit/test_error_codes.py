@@ -48,7 +48,6 @@ def test_every_mutation_of_the_schema_has_an_errors_module():
     fields = set(re.findall(r"^  (\w+)\(", mutation_block, re.M))
 
     assert {camel(name) for name in MODULES} == fields
-    assert len(fields) == 20
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

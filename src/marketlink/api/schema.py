@@ -24,6 +24,8 @@ from marketlink.api.commerce.create_subscription import create_subscription
 from marketlink.api.commerce.create_user import create_user
 from marketlink.api.commerce.queries import company, subscription, subscriptions_list, user
 from marketlink.api.events.queries import event, events
+from marketlink.api.events.resolve_event import resolve_event
+from marketlink.api.events.retry_event import retry_event
 from marketlink.api.integrations.create_product_integration import create_product_integration
 from marketlink.api.integrations.generate_product_integration_inbound_client import (
     generate_product_integration_inbound_client,
@@ -116,6 +118,8 @@ class Mutation:
     create_company = strawberry.mutation(resolver=create_company)
     create_user = strawberry.mutation(resolver=create_user)
     create_subscription = strawberry.mutation(resolver=create_subscription)
+    retry_event = strawberry.mutation(resolver=retry_event)
+    resolve_event = strawberry.mutation(resolver=resolve_event)
 
 
 def _is_internal(error: GraphQLError) -> bool:

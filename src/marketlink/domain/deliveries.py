@@ -31,7 +31,7 @@ class Outcome:
     retry_delay_s: float | None = None  # for TRANSPORT_ERROR: None when retries are spent
 
 
-def event_change(outcome: Outcome, attempts: int, now: int, settings: Settings) -> dict[str, Any]:
+def event_change(outcome: Outcome, attempts: int, now: int, pending_timeout_ms: int) -> dict[str, Any]:
     """The event's new columns after an attempt (``attempts`` includes this one)."""
     done = {"attempts": attempts, "lease_owner": None, "lease_until": None}
     if outcome.kind in FINAL:
@@ -42,7 +42,7 @@ def event_change(outcome: Outcome, attempts: int, now: int, settings: Settings) 
                        "resolved_on": now, "next_attempt_on": None}
     if outcome.kind == "PENDING":
         return done | {"status": "PENDING", "next_attempt_on": None,
-                       "pending_until": now + int(settings.pending_timeout_s * 1000)}
+                       "pending_until": now + pending_timeout_ms}
     if outcome.retry_delay_s is None:
         return done | {"status": "FAILED", "result_success": False,
                        "result_error_code": "TRANSPORT_ERROR", "result_message": outcome.message,
@@ -69,13 +69,50 @@ async def settle(
 ) -> bool:
     """Record the attempt and its consequences; False if the lease was lost meanwhile."""
     attempts = event["attempts"] + 1
-    change = event_change(outcome, attempts, now, settings)
+    change = event_change(outcome, attempts, now, int(settings.pending_timeout_s * 1000))
     if not await outbox.settle(conn, event["id"], owner, change):
         return False
     await outbox.record_attempt(conn, attempt | {"id": new_id(), "event_id": event["id"],
                                                  "number": attempts})
-    subscription = subscription_change(event["type"], change["status"], outcome)
+    await _apply_to_subscription(conn, event, change["status"], outcome, now)
+    return True
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What became of a result posted for an event (SPEC §3 step 4)."""
+
+    accepted: bool
+    reason: str  # resolved | duplicate | conflict | not_pending
+
+
+async def resolve_pending(
+    conn: AsyncConnection, event: dict[str, Any], outcome: Outcome, now: int
+) -> Resolution:
+    """Apply a result to a PENDING event, once. The same result again is accepted (the host
+    may repeat a POST it is unsure of); a different one is refused."""
+    if event["status"] in ("SUCCEEDED", "FAILED"):
+        same = (event["result_success"] == (outcome.kind == "SUCCEEDED")
+                and event["result_error_code"] == _code(outcome))
+        return Resolution(same, "duplicate" if same else "conflict")
+    if event["status"] != "PENDING":
+        return Resolution(False, "not_pending")
+    change = event_change(outcome, event["attempts"], now, 0) | {"pending_until": None}
+    del change["lease_owner"], change["lease_until"], change["attempts"]
+    if not await outbox.resolve_pending(conn, event["id"], change):
+        return Resolution(False, "not_pending")
+    await _apply_to_subscription(conn, event, change["status"], outcome, now)
+    return Resolution(True, "resolved")
+
+
+def _code(outcome: Outcome) -> str | None:
+    return outcome.error_code if outcome.kind == "FAILED" else None
+
+
+async def _apply_to_subscription(
+    conn: AsyncConnection, event: dict[str, Any], status: str, outcome: Outcome, now: int
+) -> None:
+    subscription = subscription_change(event["type"], status, outcome)
     if subscription and event["subscription_id"]:
         await commerce_store.update(conn, commerce_store.subscriptions, event["subscription_id"],
                                     subscription | {"last_modified": now})
-    return True

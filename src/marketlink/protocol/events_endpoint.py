@@ -1,19 +1,24 @@
-"""``GET /api/integration/v1/events/{token}``: the product host fetches an event (SPEC §3 step 3).
+"""The product host's event endpoints (SPEC §3 steps 3-4):
+
+- ``GET /api/integration/v1/events/{token}``: the event, XML unless ``Accept`` asks for JSON;
+- ``POST /api/integration/v1/events/{token}/result``: the result of an event the host answered
+  with 202. The same result twice is accepted (204 both times); a different one is 409.
 
 The caller is an inbound client of the event's integration (``Authorization: Bearer`` with a
 token from ``/oauth2/token``) or, for OAUTH1 integrations, a request signed with the
 integration's consumer key and secret (timestamp window, nonce replay check). Missing, expired
-or wrong credentials answer 401; another integration's event, like an unknown token, 404. The
-answer is XML unless ``Accept`` asks for JSON.
+or wrong credentials answer 401; another integration's event, like an unknown token, 404.
 """
 
 import json
+from dataclasses import asdict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from marketlink.delivery.oauth1 import NonceCache, verify
-from marketlink.domain import inbound_tokens, integrations
+from marketlink.delivery.results import InvalidResponse, parse_result
+from marketlink.domain import deliveries, inbound_tokens, integrations
 from marketlink.domain.events import event_by_token
 from marketlink.domain.models import Event
 from marketlink.domain.services import Services
@@ -21,42 +26,77 @@ from marketlink.protocol.event_xml import event_to_xml
 from marketlink.storage.database import Database
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="marketlink", OAuth realm="marketlink"'}
+MAX_RESULT_BYTES = 65_536
 
 
-def events_endpoint(db: Database, services: Services, nonces: NonceCache):  # type: ignore[no-untyped-def]
-    async def endpoint(request: Request) -> Response:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        async with db.read() as conn:
-            event = await event_by_token(conn, request.path_params["token"])
-            if scheme.lower() == "bearer":
-                caller = await inbound_tokens.caller_for_token(conn, services, credentials.strip())
-                if caller is None:
-                    return _unauthorized("The access token is unknown, expired or revoked.")
-                allowed = event is not None and caller.integration_id == event.integration_id
-            elif scheme.lower() == "oauth" and event is not None:
-                allowed = await _signed(conn, services, nonces, event, request)
-                if not allowed:
-                    return _unauthorized("The OAuth 1.0a signature does not verify.")
-            elif scheme.lower() == "oauth":
-                allowed = False
-            else:
-                return _unauthorized("Authenticate with Bearer or OAuth.")
-        if not allowed:
-            return JSONResponse({"error": "not_found", "message": "No such event."}, status_code=404)
+class EventEndpoints:
+    def __init__(self, db: Database, services: Services, nonces: NonceCache) -> None:
+        self.db, self.services, self.nonces = db, services, nonces
+
+    async def get(self, request: Request) -> Response:
+        async with self.db.read() as conn:
+            event, refusal = await self._event_for(conn, request)
+        if refusal:
+            return refusal
         return _render(event.document, request.headers.get("accept", ""))
 
-    return endpoint
+    async def post_result(self, request: Request) -> Response:
+        body = await request.body()
+        async with self.db.write() as conn:
+            event, refusal = await self._event_for(conn, request)
+            if refusal:
+                return refusal
+            try:
+                result = parse_result(body[:MAX_RESULT_BYTES + 1], request.headers.get("content-type"))
+            except InvalidResponse as exc:
+                return _error(400, "invalid_result", f"The result cannot be read: {exc.reason}.")
+            resolution = await deliveries.resolve_pending(
+                conn, asdict(event), _outcome(result), self.services.clock.now_ms())
+        if resolution.accepted:
+            return Response(status_code=204)
+        return _error(409, resolution.reason, _CONFLICT[resolution.reason])
+
+    async def _event_for(self, conn, request: Request) -> tuple[Event | None, Response | None]:  # type: ignore[no-untyped-def]
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        event = await event_by_token(conn, request.path_params["token"])
+        if scheme.lower() == "bearer":
+            caller = await inbound_tokens.caller_for_token(conn, self.services, credentials.strip())
+            if caller is None:
+                return None, _unauthorized("The access token is unknown, expired or revoked.")
+            allowed = event is not None and caller.integration_id == event.integration_id
+        elif scheme.lower() == "oauth":
+            allowed = event is not None and await self._signed(conn, event, request)
+            if event is not None and not allowed:
+                return None, _unauthorized("The OAuth 1.0a signature does not verify.")
+        else:
+            return None, _unauthorized("Authenticate with Bearer or OAuth.")
+        if not allowed:
+            return None, _error(404, "not_found", "No such event.")
+        return event, None
+
+    async def _signed(self, conn, event: Event, request: Request) -> bool:  # type: ignore[no-untyped-def]
+        """The signature covers the public URL the host used: our base URL, path and query."""
+        credentials = await integrations.oauth1_credentials(conn, self.services, event.integration_version_id)
+        if credentials is None:
+            return False
+        query = f"?{request.url.query}" if request.url.query else ""
+        url = self.services.settings.base_url + request.url.path + query
+        ok, _ = verify(request.method, url, request.headers["authorization"], *credentials,
+                       self.services.clock.now_ms() / 1000, nonces=self.nonces)
+        return ok
 
 
-async def _signed(conn, services: Services, nonces: NonceCache, event: Event, request: Request) -> bool:  # type: ignore[no-untyped-def]
-    """The signature covers the public URL the host used: our base URL, path and query."""
-    credentials = await integrations.oauth1_credentials(conn, services, event.integration_version_id)
-    if credentials is None:
-        return False
-    url = services.settings.base_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    ok, _ = verify(request.method, url, request.headers["authorization"], *credentials,
-                   services.clock.now_ms() / 1000, nonces=nonces)
-    return ok
+_CONFLICT = {
+    "conflict": "The event was already resolved with a different result.",
+    "not_pending": "The event is not awaiting a result.",
+}
+
+
+def _outcome(result) -> deliveries.Outcome:  # type: ignore[no-untyped-def]
+    return deliveries.Outcome("SUCCEEDED" if result.success else "FAILED", success=result.success,
+                              account_identifier=result.account_identifier,
+                              user_identifier=result.user_identifier,
+                              error_code=result.error_code, message=result.message)
 
 
 def _render(document: dict, accept: str) -> Response:
@@ -68,3 +108,7 @@ def _render(document: dict, accept: str) -> Response:
 def _unauthorized(message: str) -> JSONResponse:
     return JSONResponse({"error": "unauthorized", "message": message}, status_code=401,
                         headers=CHALLENGE)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)

@@ -50,3 +50,17 @@ async def settle(conn: AsyncConnection, event_id: str, owner: str, values: dict[
 
 async def record_attempt(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(event_attempts.insert(), values)
+
+
+async def resolve_pending(conn: AsyncConnection, event_id: str, values: dict[str, Any]) -> bool:
+    """Apply ``values`` to the event if it is still PENDING; False otherwise."""
+    result = await conn.execute(update(events).where(
+        events.c.id == event_id, events.c.status == "PENDING").values(values))
+    return result.rowcount == 1
+
+
+async def requeue(conn: AsyncConnection, event_id: str, now: int) -> None:
+    """A FAILED event back to QUEUED, due now, its result cleared."""
+    await conn.execute(update(events).where(events.c.id == event_id, events.c.status == "FAILED").values(
+        status="QUEUED", next_attempt_on=now, result_success=None, result_error_code=None,
+        result_message=None, resolved_on=None))
