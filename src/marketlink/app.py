@@ -15,6 +15,7 @@ from marketlink.clock import Clock, SystemClock
 from marketlink.config import Settings
 from marketlink.crypto import Keyring
 from marketlink.delivery.oauth1 import NonceCache
+from marketlink.demo_host import demo_host_endpoint
 from marketlink.delivery.running import start_worker
 from marketlink.domain.services import Services
 from marketlink.protocol.events_endpoint import EventEndpoints
@@ -51,6 +52,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         Route("/api/integration/v1/events/{token}/result", event_endpoints.post_result,
               methods=["POST"]),
     ]
+    if settings.demo_host:
+        routes.append(Route("/demo/product-host/events", demo_host_endpoint(settings)))
     # Every body is bounded before anything reads it (GraphQL, the token endpoint, ...).
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)])

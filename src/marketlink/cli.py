@@ -104,8 +104,7 @@ def demo() -> None:
     from marketlink.demo import load_demo, print_welcome
 
     settings = _settings()
-    token = _with_database(settings, load_demo)
-    print_welcome(settings, token)
+    print_welcome(settings, _with_database(settings, load_demo))
 
 
 @main.group()

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     retry_after_max_s: float = Field(default=3600, ge=0, le=86_400)
     lease_s: float = Field(default=60, gt=0, le=3600)
     run_worker: bool = True  # deliver events inside `marketlink serve`
+    demo_host: bool = False  # serve the demo product host under /demo/product-host/ (make run)
     worker_batch_size: int = Field(default=20, ge=1, le=1000)
     pending_timeout_s: float = Field(default=7 * 86_400, gt=0, le=90 * 86_400)
     # Bounds on what grows.

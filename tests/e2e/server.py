@@ -22,7 +22,7 @@ def free_port() -> int:
 class RunningServer:
     """``make run`` in the background; its stdout (the demo's welcome text) is kept."""
 
-    def __init__(self, data_dir: Path, database_url: str) -> None:
+    def __init__(self, data_dir: Path, database_url: str, *, deliver: bool = False) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = os.environ | {
@@ -30,6 +30,8 @@ class RunningServer:
             "MARKETLINK_DATA_DIR": str(data_dir),
             "MARKETLINK_PORT": str(self.port),
             "MARKETLINK_BASE_URL": self.base_url,
+            # The seed's URLs are public hosts (example.com): tests never send traffic there.
+            "MARKETLINK_RUN_WORKER": "true" if deliver else "false",
         }
         self.log = data_dir / "server.log"
         self.process: subprocess.Popen | None = None

@@ -1,0 +1,44 @@
+"""``make run`` as a new user meets it: the printed order example is delivered to the demo
+product host, which fetches the event with its inbound client and activates the subscription."""
+
+import json
+import re
+import shlex
+import time
+
+import httpx
+
+from tests.e2e.server import RunningServer
+
+
+def printed_queries(welcome: str) -> list[tuple[str, str]]:
+    """(token, GraphQL query) of each curl example the demo printed."""
+    examples = []
+    for line in welcome.splitlines():
+        if line.strip().startswith("curl -s"):
+            words = shlex.split(line)
+            token = words[words.index("-H") + 1].removeprefix("Authorization: Bearer ")
+            examples.append((token, json.loads(words[words.index("-d") + 1])["query"]))
+    return examples
+
+
+def test_the_printed_order_becomes_active(tmp_path):
+    server = RunningServer(tmp_path, f"sqlite:///{tmp_path / 'marketlink.db'}", deliver=True)
+    server.start()
+    try:
+        (token, order), (_, look) = printed_queries(server.log.read_text())
+        client = httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"})
+        placed = client.post("/graphql", json={"query": order}).json()
+        deadline, nodes = time.monotonic() + 20, []
+        while time.monotonic() < deadline:
+            nodes = client.post("/graphql", json={"query": look}).json()["data"]["subscriptions"]["nodes"]
+            if nodes and nodes[0]["status"] != "INITIALIZED":
+                break
+            time.sleep(0.1)
+    finally:
+        server.stop()
+
+    assert placed["data"]["createSubscription"]["userErrors"] == []
+    assert re.fullmatch(r"demo-[0-9a-f]{8}", nodes[0]["accountIdentifier"])
+    assert {k: nodes[0][k] for k in ("status", "events")} == {
+        "status": "ACTIVE", "events": [{"type": "SUBSCRIPTION_ORDER", "status": "SUCCEEDED"}]}
