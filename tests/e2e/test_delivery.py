@@ -89,18 +89,22 @@ async def system(db):
         await asyncio.sleep(0.01)
     runners = []
 
+    async def start_host_app(web_app: web.Application) -> str:
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
     async def start_host(host: Host) -> Host:
         web_app = web.Application()
         web_app.router.add_get("/create", host.notification)
-        runner = web.AppRunner(web_app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        host.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        host.url = await start_host_app(web_app)
         host.marketlink = f"http://127.0.0.1:{port}"
         return host
 
+    start_host.app = start_host_app
+    start_host.marketlink = f"http://127.0.0.1:{port}"
     http = OutboundHttp(settings)
     yield app, clock, start_host, Worker(db, app.state.services, http)
     await http.close()

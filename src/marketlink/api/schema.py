@@ -19,10 +19,19 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from marketlink.api.commerce.assign_user import assign_user
+from marketlink.api.commerce.cancel_subscription import cancel_subscription
+from marketlink.api.commerce.change_subscription import change_subscription
+from marketlink.api.commerce.close_subscription import close_subscription
 from marketlink.api.commerce.create_company import create_company
 from marketlink.api.commerce.create_subscription import create_subscription
 from marketlink.api.commerce.create_user import create_user
+from marketlink.api.commerce.notify_upcoming_invoice import notify_upcoming_invoice
 from marketlink.api.commerce.queries import company, subscription, subscriptions_list, user
+from marketlink.api.commerce.reactivate_subscription import reactivate_subscription
+from marketlink.api.commerce.suspend_subscription import suspend_subscription
+from marketlink.api.commerce.unassign_user import unassign_user
+from marketlink.api.commerce.update_user import update_user
 from marketlink.api.events.queries import event, events
 from marketlink.api.events.resolve_event import resolve_event
 from marketlink.api.events.retry_event import retry_event
@@ -118,6 +127,15 @@ class Mutation:
     create_company = strawberry.mutation(resolver=create_company)
     create_user = strawberry.mutation(resolver=create_user)
     create_subscription = strawberry.mutation(resolver=create_subscription)
+    change_subscription = strawberry.mutation(resolver=change_subscription)
+    cancel_subscription = strawberry.mutation(resolver=cancel_subscription)
+    suspend_subscription = strawberry.mutation(resolver=suspend_subscription)
+    reactivate_subscription = strawberry.mutation(resolver=reactivate_subscription)
+    close_subscription = strawberry.mutation(resolver=close_subscription)
+    notify_upcoming_invoice = strawberry.mutation(resolver=notify_upcoming_invoice)
+    assign_user = strawberry.mutation(resolver=assign_user)
+    unassign_user = strawberry.mutation(resolver=unassign_user)
+    update_user = strawberry.mutation(resolver=update_user)
     retry_event = strawberry.mutation(resolver=retry_event)
     resolve_event = strawberry.mutation(resolver=resolve_event)
 

@@ -64,7 +64,7 @@ async def create_user(
         return Outcome.failed(*errors)
     company = await visible_company(conn, actor, changes.get("companyId"))
     errors = [] if company else [not_found(INPUT + ("companyId",), "Company")]
-    values, field_errors = _checked_person(changes, required=True)
+    values, field_errors = checked_person(changes, required=True)
     errors += field_errors
     if "email" in values and await store.user_by_email(conn, values["email"]):
         errors.append(error(INPUT + ("email",), Code.DUPLICATE, "A user with this email exists."))
@@ -83,7 +83,9 @@ async def visible_user(conn: AsyncConnection, actor: Actor, user_id: object) -> 
     return User.from_row(row) if row else None
 
 
-def _checked_person(changes: dict[str, Any], *, required: bool) -> tuple[dict[str, Any], list[UserError]]:
+def checked_person(changes: dict[str, Any], *, required: bool) -> tuple[dict[str, Any], list[UserError]]:
+    """The person fields of ``changes`` as columns, and their mistakes. With ``required``
+    (a new user) email, names and language must be given; else only the given ones are checked."""
     values: dict[str, Any] = {}
     errors = _email_problems(changes.get("email"), required=required) if (
         required or "email" in changes) else []

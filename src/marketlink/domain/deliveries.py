@@ -5,12 +5,14 @@ writes both and the attempt row in one short transaction, only if the worker sti
 event's lease (else another worker took it over and this outcome is dropped: at least once).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.config import Settings
+from marketlink.domain import lifecycle, ping_tests
 from marketlink.domain.ids import new_id
 from marketlink.storage import commerce as commerce_store
 from marketlink.storage import outbox
@@ -50,17 +52,16 @@ def event_change(outcome: Outcome, attempts: int, now: int, pending_timeout_ms: 
     return done | {"status": "QUEUED", "next_attempt_on": now + int(outcome.retry_delay_s * 1000)}
 
 
-def subscription_change(event_type: str, new_status: str, outcome: Outcome) -> dict[str, Any] | None:
-    """How the host's answer moves the subscription (SPEC §3 step 6), or None."""
-    if event_type != "SUBSCRIPTION_ORDER":
-        return None
-    if new_status == "SUCCEEDED":
-        return {"status": "ACTIVE", "account_identifier": outcome.account_identifier}
-    if new_status == "PENDING":
-        return {"status": "PENDING_REMOTE_CREATION"}
-    if new_status == "FAILED":
-        return {"status": "FAILED"}
-    return None
+def subscription_change(event: Mapping[str, Any], new_status: str, outcome: Outcome) -> dict[str, Any] | None:
+    """How the host's answer moves the subscription (SPEC §3 step 6), or None: the state
+    machine of ``domain/lifecycle.py`` (orders, changes, cancellations, notices)."""
+    return lifecycle.subscription_outcome(event["document"], event["status"], new_status,
+                                          outcome.account_identifier)
+
+
+def assignment_change(event_type: str, new_status: str, outcome: Outcome) -> dict[str, Any] | None:
+    """How the host's answer moves the assignment of a USER_(UN)ASSIGNMENT, or None."""
+    return lifecycle.assignment_outcome(event_type, new_status, outcome.user_identifier)
 
 
 async def settle(
@@ -75,6 +76,8 @@ async def settle(
     await outbox.record_attempt(conn, attempt | {"id": new_id(), "event_id": event["id"],
                                                  "number": attempts})
     await _apply_to_subscription(conn, event, change["status"], outcome, now)
+    if event.get("ping_result_id"):
+        await ping_tests.record_answer(conn, event["ping_result_id"], attempt, now)
     return True
 
 
@@ -112,7 +115,11 @@ def _code(outcome: Outcome) -> str | None:
 async def _apply_to_subscription(
     conn: AsyncConnection, event: dict[str, Any], status: str, outcome: Outcome, now: int
 ) -> None:
-    subscription = subscription_change(event["type"], status, outcome)
+    subscription = subscription_change(event, status, outcome)
     if subscription and event["subscription_id"]:
         await commerce_store.update(conn, commerce_store.subscriptions, event["subscription_id"],
                                     subscription | {"last_modified": now})
+    assignment = assignment_change(event["type"], status, outcome)
+    if assignment and event.get("assignment_id"):
+        await commerce_store.update(conn, commerce_store.assignments, event["assignment_id"],
+                                    assignment | {"last_modified": now})

@@ -30,6 +30,7 @@ class Code(str, Enum):
     NO_URL_CONFIGURED = "NO_URL_CONFIGURED"
     NOT_PUBLISHED = "NOT_PUBLISHED"
     ALREADY_REVOKED = "ALREADY_REVOKED"
+    INVALID_STATE = "INVALID_STATE"
 
 
 @dataclass(frozen=True)

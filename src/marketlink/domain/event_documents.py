@@ -58,6 +58,11 @@ def order(edition_code: str, pricing_duration: str, items: list[Mapping[str, Any
     }
 
 
+def notice(notice_type: str) -> dict[str, Any]:
+    """``payload.notice`` of a SUBSCRIPTION_NOTICE: DEACTIVATED, REACTIVATED, CLOSED, UPCOMING_INVOICE."""
+    return {"type": notice_type, "message": None}
+
+
 def document(
     event_type: str,
     marketplace: Marketplace,
@@ -80,3 +85,27 @@ def document(
         "returnUrl": None,
         "links": list(links or []),
     }
+
+
+# Stateless test events (ping tests, SPEC §4) carry sample data of the right shape.
+SAMPLE_USER = {"id": "00000000-0000-4000-8000-000000000001", "email": "ping.test@marketlink.invalid",
+               "first_name": "Ping", "last_name": "Test", "language": "en", "locale": "en-US"}
+SAMPLE_COMPANY = {"id": "00000000-0000-4000-8000-000000000002", "name": "Ping Test Company",
+                  "email": None, "website": None, "country": "US"}
+SAMPLE_ACCOUNT = "ping-test-account"
+
+
+def stateless_test_document(event_type: str, marketplace: Marketplace) -> dict[str, Any]:
+    """A test event of ``event_type`` with flag STATELESS: the host must not act on it."""
+    payload: dict[str, Any] = {"account": account(SAMPLE_ACCOUNT, "ACTIVE")}
+    if event_type in ("SUBSCRIPTION_ORDER", "ADDON_ORDER"):
+        payload = {"company": company(SAMPLE_COMPANY),
+                   "order": order("SAMPLE", "MONTHLY", [{"unit": "USER", "quantity": 1}])}
+    elif event_type in ("SUBSCRIPTION_CHANGE", "ADDON_CHANGE"):
+        payload["order"] = order("SAMPLE", "MONTHLY", [{"unit": "USER", "quantity": 2}])
+    elif event_type == "SUBSCRIPTION_NOTICE":
+        payload["notice"] = {"type": "UPCOMING_INVOICE", "message": None}
+    elif event_type.startswith("USER_"):
+        payload["user"] = person(SAMPLE_USER, marketplace)
+    return document(event_type, marketplace, creator=person(SAMPLE_USER, marketplace),
+                    flag="STATELESS", payload=payload)

@@ -41,6 +41,7 @@ def marketplace(services: Services) -> Marketplace:
 async def record_event(
     conn: AsyncConnection, services: Services, version: IntegrationVersion, document: dict[str, Any],
     *, product_id: str | None, subscription_id: str | None = None, assignment_id: str | None = None,
+    ping_result_id: str | None = None,
 ) -> Event:
     """Queue ``document`` for delivery with the snapshot ``version``, in the caller's transaction."""
     now = services.clock.now_ms()
@@ -49,7 +50,8 @@ async def record_event(
         "flag": document.get("flag"), "vendor_id": version.vendor_id,
         "integration_id": version.integration_id, "integration_version_id": version.id,
         "product_id": product_id, "subscription_id": subscription_id,
-        "assignment_id": assignment_id, "document": document, "status": QUEUED, "attempts": 0,
+        "assignment_id": assignment_id, "ping_result_id": ping_result_id, "document": document,
+        "status": QUEUED, "attempts": 0,
         "next_attempt_on": now, "created_on": now,
     }
     await store.insert_event(conn, values)

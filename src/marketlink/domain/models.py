@@ -216,6 +216,23 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """A user of the subscription's company given access to it (SPEC §3)."""
+
+    id: str
+    subscription_id: str
+    user_id: str
+    status: str
+    user_identifier: str | None
+    created_on: int
+    last_modified: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Assignment":
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
 class Event:
     id: str
     seq: int
@@ -227,6 +244,7 @@ class Event:
     integration_version_id: str
     product_id: str | None
     subscription_id: str | None
+    assignment_id: str | None
     document: Mapping[str, Any]
     status: str
     attempts: int

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.domain.actors import Actor
 from marketlink.domain.errors import Code, Outcome, error, not_found
-from marketlink.domain.events import EVENT_TYPE_URL_FIELD, EVENT_TYPES
+from marketlink.domain.event_documents import stateless_test_document
+from marketlink.domain.events import EVENT_TYPE_URL_FIELD, EVENT_TYPES, marketplace, record_event
 from marketlink.domain.ids import new_id
 from marketlink.domain.integrations import find_version, visible_version
 from marketlink.domain.models import IntegrationVersion, PingResult, PingTest
@@ -19,6 +20,8 @@ from marketlink.storage import ping_tests as store
 
 INPUT = ("input",)
 RUNNING = "RUNNING"
+# A URL passes when it answers 200 (whatever the result says) or 202 (SPEC §4).
+PASSING = frozenset({"SUCCEEDED", "FAILED", "PENDING"})
 
 
 def urls_to_test(version: IntegrationVersion, event_types: list[str] | None) -> list[tuple[str, str]]:
@@ -42,14 +45,30 @@ async def trigger_test(
         return Outcome.failed(error(INPUT + ("eventTypes",), Code.NO_URL_CONFIGURED,
                                     "None of the requested event types has a URL in this version."))
     test_id = new_id()
+    results = [{"id": new_id(), "test_id": test_id, "position": i, "event_type": t, "url": url}
+               for i, (t, url) in enumerate(targets)]
     await store.replace_test(
         conn,
         {"id": test_id, "integration_version_id": version.id, "status": RUNNING,
          "triggered_on": services.clock.now_ms(), "completed_on": None},
-        [{"id": new_id(), "test_id": test_id, "position": i, "event_type": t, "url": url}
-         for i, (t, url) in enumerate(targets)],
+        results,
     )
+    market = marketplace(services)
+    for result in results:
+        await record_event(conn, services, version,
+                           stateless_test_document(result["event_type"], market),
+                           product_id=None, ping_result_id=result["id"])
     return Outcome(version)
+
+
+async def record_answer(conn: AsyncConnection, result_id: str, answer: dict[str, Any], now: int) -> None:
+    """Store a test URL's answer (200 or 202 passes) and close the run when it was the last."""
+    passed = answer["outcome"] in PASSING
+    await store.record_result(conn, result_id, {
+        "success": passed, "http_status": answer["http_status"], "duration_ms": answer["duration_ms"],
+        "error_code": None if passed else answer["outcome"],
+        "message": None if passed else (answer["error"] or "")[:1024] or None,
+    }, now)
 
 
 async def last_test(conn: AsyncConnection, version: IntegrationVersion) -> PingTest | None:

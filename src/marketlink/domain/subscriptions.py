@@ -1,14 +1,20 @@
-"""Subscriptions: a company buys an edition of a product; the order becomes an event.
+"""Subscriptions: a company buys an edition of a product; the order becomes an event; later
+changes, cancellation and notices become events too.
 
 The subscription starts INITIALIZED; the delivery engine moves it on as the product host
-answers (ACTIVE with its accountIdentifier, FAILED, PENDING_REMOTE_CREATION)."""
+answers (ACTIVE with its accountIdentifier, FAILED, PENDING_REMOTE_CREATION). Each later
+command checks the state machine of ``domain/lifecycle.py`` and queues its event, with the
+subscription's accountIdentifier and the latest PUBLISHED snapshot of its integration, in the
+command's transaction; the status changes only when the host answers (docs/adr/0010)."""
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.domain import event_documents as docs
+from marketlink.domain import lifecycle
 from marketlink.domain.actors import Actor
 from marketlink.domain.companies import admin_only, visible_company, visible_user
 from marketlink.domain.errors import Code, Outcome, UserError, error, not_found
@@ -18,6 +24,7 @@ from marketlink.domain.models import IntegrationVersion, Product, Subscription
 from marketlink.domain.products import visible_product
 from marketlink.domain.services import Services
 from marketlink.storage import commerce as store
+from marketlink.storage import events as event_store
 from marketlink.storage import integrations as integration_store
 
 INPUT = ("input",)
@@ -53,6 +60,130 @@ async def create_subscription(
     await record_event(conn, services, snapshot, document, product_id=product.id,
                        subscription_id=subscription["id"])
     return Outcome(Subscription.from_row(subscription))
+
+
+async def change_subscription(
+    conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
+) -> Outcome[Subscription]:
+    """Queue a SUBSCRIPTION_CHANGE with the new order (fields left out keep their value) for an
+    ACTIVE subscription. The subscription takes the new edition, duration and items only when
+    the host accepts; until then the payload shows the order in force."""
+    if errors := admin_only(actor):
+        return Outcome.failed(*errors)
+    row, projected, errors = await subscription_for_step(conn, changes.get("id"), lifecycle.CHANGE)
+    if row is None:
+        return Outcome.failed(*errors)
+    wanted = _current_order(row) | {k: v for k, v in changes.items() if v is not None}
+    errors += _order_problems(wanted, await visible_product(conn, actor, row["product_id"]))
+    if errors:
+        return Outcome.failed(*errors)
+    order = docs.order(wanted["editionCode"], wanted["pricingDuration"], wanted["items"])
+    await _queue_step(conn, services, row, lifecycle.CHANGE, projected, {"order": order})
+    return Outcome(Subscription.from_row(row))
+
+
+async def cancel_subscription(
+    conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
+) -> Outcome[Subscription]:
+    """Queue a SUBSCRIPTION_CANCEL (ACTIVE or SUSPENDED). The host's success makes it CANCELLED,
+    a 202 PENDING_REMOTE_CANCELLATION, a failure leaves it as it was."""
+    return await _step_command(conn, actor, services, changes, lifecycle.CANCEL)
+
+
+async def suspend_subscription(
+    conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
+) -> Outcome[Subscription]:
+    """Queue the notice DEACTIVATED (ACTIVE); the host's success makes it SUSPENDED."""
+    return await _step_command(conn, actor, services, changes, lifecycle.SUSPEND)
+
+
+async def reactivate_subscription(
+    conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
+) -> Outcome[Subscription]:
+    """Queue the notice REACTIVATED (SUSPENDED); the host's success makes it ACTIVE."""
+    return await _step_command(conn, actor, services, changes, lifecycle.REACTIVATE)
+
+
+async def close_subscription(
+    conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
+) -> Outcome[Subscription]:
+    """Queue the notice CLOSED (SUSPENDED or CANCELLED); the host's success makes it CLOSED."""
+    return await _step_command(conn, actor, services, changes, lifecycle.CLOSE)
+
+
+async def notify_upcoming_invoice(
+    conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
+) -> Outcome[Subscription]:
+    """Queue the notice UPCOMING_INVOICE (ACTIVE); the status does not change."""
+    return await _step_command(conn, actor, services, changes, lifecycle.UPCOMING_INVOICE)
+
+
+async def subscription_for_step(
+    conn: AsyncConnection, subscription_id: object, step: lifecycle.Step,
+    path: tuple[str, ...] = INPUT + ("id",),
+) -> tuple[Mapping[str, Any] | None, str | None, list[UserError]]:
+    """The subscription, locked for this transaction, and its projected status (see
+    ``lifecycle``); a NOT_FOUND or INVALID_STATE error when ``step`` cannot be taken now.
+    Callers have checked that the actor is an administrator (who sees every subscription)."""
+    canonical = normalized_id(subscription_id)
+    row = await store.subscription_for_update(conn, canonical) if canonical else None
+    if row is None:
+        return None, None, [not_found(path, "Subscription")]
+    projected = await projected_status(conn, row)
+    if problem := lifecycle.state_problem(row["status"], projected, step.allowed_from, step.action):
+        return row, projected, [error(path, Code.INVALID_STATE, problem)]
+    return row, projected, []
+
+
+async def projected_status(conn: AsyncConnection, row: Mapping[str, Any]) -> str:
+    """The subscription's status once every event still queued for it has succeeded."""
+    return lifecycle.projected_status(row["status"], await event_store.unresolved_documents(conn, row["id"]))
+
+
+async def queue_subscription_event(
+    conn: AsyncConnection, services: Services, row: Mapping[str, Any], event_type: str,
+    payload: dict[str, Any], *, with_creator: bool, assignment_id: str | None = None,
+) -> None:
+    """Queue an event of the subscription ``row`` with the latest PUBLISHED snapshot of its
+    integration. The creator is the subscription's buyer (API callers are not people)."""
+    snapshot = await integration_store.latest_published(conn, row["integration_id"])
+    market = marketplace(services)
+    creator = docs.person(await store.by_id(conn, store.users, row["creator_id"]), market) \
+        if with_creator else None
+    document = docs.document(event_type, market, creator=creator, payload=payload)
+    await record_event(conn, services, IntegrationVersion.from_row(snapshot), document,
+                       product_id=row["product_id"], subscription_id=row["id"],
+                       assignment_id=assignment_id)
+
+
+async def _step_command(
+    conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any],
+    step: lifecycle.Step,
+) -> Outcome[Subscription]:
+    if errors := admin_only(actor):
+        return Outcome.failed(*errors)
+    row, projected, errors = await subscription_for_step(conn, changes.get("id"), step)
+    if errors:
+        return Outcome.failed(*errors)
+    await _queue_step(conn, services, row, step, projected, {})
+    return Outcome(Subscription.from_row(row))
+
+
+async def _queue_step(
+    conn: AsyncConnection, services: Services, row: Mapping[str, Any], step: lifecycle.Step,
+    projected: str, payload: dict[str, Any],
+) -> None:
+    """Notices, as in the fixtures, have no creator; a change or cancellation has one."""
+    parts = payload | {"account": docs.account(row["account_identifier"], step.account_status or projected)}
+    if step.notice:
+        parts["notice"] = docs.notice(step.notice)
+    await queue_subscription_event(conn, services, row, step.event_type, parts,
+                                   with_creator=step.notice is None)
+
+
+def _current_order(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"editionCode": row["edition_code"], "pricingDuration": row["pricing_duration"],
+            "items": [dict(i) for i in row["items"]]}
 
 
 async def visible_subscription(conn: AsyncConnection, actor: Actor, subscription_id: object) -> Subscription | None:

@@ -7,7 +7,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.storage.pages import keyset_page
-from marketlink.storage.tables import companies, subscriptions, users
+from marketlink.storage.tables import assignments, companies, subscriptions, users
 
 Row = Mapping[str, Any]
 
@@ -40,4 +40,30 @@ async def subscriptions_page(
     return list((await conn.execute(keyset_page(query, subscriptions, after, limit))).mappings())
 
 
-__all__ = ["companies", "users", "subscriptions", "insert", "update", "by_id"]
+async def subscription_for_update(conn: AsyncConnection, subscription_id: str) -> Row | None:
+    """The subscription, locked until the end of the transaction on PostgreSQL (on SQLite the
+    write transaction is the lock), so that commands on one subscription run one at a time."""
+    query = select(subscriptions).where(subscriptions.c.id == subscription_id).with_for_update()
+    return (await conn.execute(query)).mappings().first()
+
+
+async def assignment_of(conn: AsyncConnection, subscription_id: str, user_id: str) -> Row | None:
+    query = select(assignments).where(assignments.c.subscription_id == subscription_id,
+                                      assignments.c.user_id == user_id)
+    return (await conn.execute(query)).mappings().first()
+
+
+async def assignments_of_subscription(conn: AsyncConnection, subscription_id: str) -> list[Row]:
+    query = (select(assignments).where(assignments.c.subscription_id == subscription_id)
+             .order_by(assignments.c.created_on, assignments.c.id))
+    return list((await conn.execute(query)).mappings())
+
+
+async def assignments_of_user(conn: AsyncConnection, user_id: str, status: str) -> list[Row]:
+    """The user's assignments in ``status``, oldest first."""
+    query = (select(assignments).where(assignments.c.user_id == user_id, assignments.c.status == status)
+             .order_by(assignments.c.created_on, assignments.c.id))
+    return list((await conn.execute(query)).mappings())
+
+
+__all__ = ["companies", "users", "subscriptions", "assignments", "insert", "update", "by_id"]

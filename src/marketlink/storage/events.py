@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from marketlink.storage.outbox import UNRESOLVED
 from marketlink.storage.tables import event_attempts, events
 
 Row = Mapping[str, Any]
@@ -40,3 +41,12 @@ async def attempts_of(conn: AsyncConnection, event_id: str) -> list[Row]:
 
 async def event_by_token(conn: AsyncConnection, token: str) -> Row | None:
     return (await conn.execute(select(events).where(events.c.token == token))).mappings().first()
+
+
+async def unresolved_documents(conn: AsyncConnection, subscription_id: str) -> list[Mapping[str, Any]]:
+    """The documents of the subscription's events not yet resolved (queued, being delivered or
+    pending), oldest first."""
+    query = (select(events.c.document).where(events.c.subscription_id == subscription_id,
+                                             events.c.status.in_(UNRESOLVED))
+             .order_by(events.c.seq))
+    return list((await conn.execute(query)).scalars())

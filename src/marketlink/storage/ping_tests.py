@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.storage.tables import ping_test_results, ping_tests
@@ -34,3 +34,21 @@ async def last_test(conn: AsyncConnection, version_id: str) -> tuple[Row, list[R
         .order_by(ping_test_results.c.position)
     )).mappings()
     return test, list(results)
+
+
+async def record_result(conn: AsyncConnection, result_id: str, values: dict[str, Any], now: int) -> None:
+    """Fill in one result; when none is left pending, the run is PASSED or FAILED. The run's
+    row is locked first, so two answers settling at once see each other's result (PostgreSQL)."""
+    test_id = (await conn.execute(select(ping_test_results.c.test_id)
+                                  .where(ping_test_results.c.id == result_id))).scalar_one_or_none()
+    if test_id is None:  # a newer run replaced this one
+        return
+    await conn.execute(select(ping_tests.c.id).where(ping_tests.c.id == test_id).with_for_update())
+    await conn.execute(update(ping_test_results).where(ping_test_results.c.id == result_id).values(values))
+    outcomes = (await conn.execute(select(ping_test_results.c.success)
+                                   .where(ping_test_results.c.test_id == test_id))).scalars().all()
+    if any(success is None for success in outcomes):
+        return
+    status = "PASSED" if all(outcomes) else "FAILED"
+    await conn.execute(update(ping_tests).where(ping_tests.c.id == test_id).values(
+        status=status, completed_on=now))

@@ -217,6 +217,9 @@ events = Table(
     Column("product_id", ID, ForeignKey("products.id")),
     Column("subscription_id", ID, ForeignKey("subscriptions.id")),
     Column("assignment_id", ID, ForeignKey("assignments.id")),
+    # The ping-test result a STATELESS test event reports to (no foreign key: a newer test run
+    # replaces the result rows, and a late answer then has nothing to update).
+    Column("ping_result_id", ID),
     Column("document", JSON, nullable=False),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),

@@ -9,6 +9,8 @@ from marketlink.api.context import Info
 from marketlink.api.events.types import Event
 from marketlink.api.scalars import EpochMillis
 from marketlink.domain import events as event_log
+from marketlink.domain.assignments import assignments_of
+from marketlink.domain.models import Assignment as AssignmentModel
 from marketlink.domain.models import Company as CompanyModel
 from marketlink.domain.models import Subscription as SubscriptionModel
 from marketlink.domain.models import User as UserModel
@@ -62,6 +64,27 @@ class OrderItem:
 class OrderItemInput:
     unit: str
     quantity: int
+
+
+@strawberry.type
+class Assignment:
+    id: strawberry.ID
+    subscription_id: strawberry.ID
+    user_id: strawberry.ID
+    status: str = strawberry.field(description="ASSIGNING until the product host answers; then "
+                                               "ACTIVE, PENDING_USER_ACTIVATION or FAILED; "
+                                               "UNASSIGNING, UNASSIGNED.")
+    user_identifier: str | None = strawberry.field(
+        description="The product host's id for the user, once it answered.")
+    created_on: EpochMillis
+    last_modified: EpochMillis
+
+    @classmethod
+    def of(cls, m: AssignmentModel) -> "Assignment":
+        return cls(id=strawberry.ID(m.id), subscription_id=strawberry.ID(m.subscription_id),
+                   user_id=strawberry.ID(m.user_id), status=m.status,
+                   user_identifier=m.user_identifier, created_on=m.created_on,
+                   last_modified=m.last_modified)
 
 
 @strawberry.type
@@ -126,3 +149,9 @@ class Subscription:
                 conn, info.context.actor, {"subscription_id": self.model.id}, None,
                 MAX_SUBSCRIPTION_EVENTS)
         return [Event(model=e) for e in found]
+
+    @strawberry.field(description="Users assigned to the subscription, oldest first.")
+    async def assignments(self, info: Info) -> list[Assignment]:
+        async with info.context.db.read() as conn:
+            found = await assignments_of(conn, self.model.id)
+        return [Assignment.of(a) for a in found]

@@ -1,0 +1,32 @@
+"""closeSubscription: queue the notice CLOSED (SUSPENDED or CANCELLED subscriptions); the host's
+success makes it CLOSED."""
+
+import strawberry
+
+from marketlink.api.commands import run_command
+from marketlink.api.commerce.types import Subscription
+from marketlink.api.context import Info
+from marketlink.api.errors import MutationErrors
+from marketlink.domain.errors import Code
+from marketlink.domain.subscriptions import close_subscription as command
+
+ERRORS = MutationErrors("CloseSubscription", [Code.NOT_ALLOWED, Code.NOT_FOUND, Code.INVALID_STATE])
+
+
+@strawberry.input
+class CloseSubscriptionInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class CloseSubscriptionPayload:
+    subscription: Subscription | None = strawberry.field(
+        description="The subscription as it is now: its status changes when the host answers.")
+    user_errors: list[ERRORS.type]  # type: ignore[valid-type]
+
+
+async def close_subscription(info: Info, input: CloseSubscriptionInput) -> CloseSubscriptionPayload:
+    outcome = await run_command(info, command, input)
+    return CloseSubscriptionPayload(
+        subscription=Subscription(model=outcome.value) if outcome.value else None,
+        user_errors=ERRORS.of(outcome.errors))
