@@ -77,3 +77,25 @@ async def test_a_pending_event_also_holds_back_the_next(world):
     await settle(world, ids["first"], "worker-a", "PENDING")
 
     assert await claim(world, "worker-b") == []
+
+
+async def test_a_pending_event_past_its_timeout_fails_and_releases_the_next(world):
+    ids = await ordered(world)
+    await claim(world, "worker-a")
+    await settle(world, ids["first"], "worker-a", "PENDING")  # pending_until = now + timeout
+    timeout_ms = int(world.settings.pending_timeout_s * 1000)
+
+    async with world.db.write() as conn:
+        early = await deliveries.expire_pending(conn, START_MS + 5 + timeout_ms - 1, 10)
+    async with world.db.write() as conn:
+        late = await deliveries.expire_pending(conn, START_MS + 5 + timeout_ms + 1, 10)
+    released = await claim(world, "worker-b", START_MS + 5 + timeout_ms + 1)
+    data = await world.api.data("""query($id: ID!) { subscription(id: $id) { status
+        events { status resultErrorCode resultMessage } } }""", {"id": ids["subscription"]}, world.admin)
+
+    assert (early, late) == (0, 1)
+    assert released == [ids["second"]]
+    assert data["subscription"]["status"] == "FAILED"
+    assert data["subscription"]["events"][-1] == {
+        "status": "FAILED", "resultErrorCode": "PENDING_TIMEOUT",
+        "resultMessage": "The product host posted no result within the pending timeout."}

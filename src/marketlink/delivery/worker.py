@@ -30,6 +30,7 @@ from marketlink.storage.database import Database
 log = structlog.get_logger("marketlink.delivery")
 POLL_S = 1.0
 MAX_IN_FLIGHT = 64
+EXPIRY_EVERY_MS = 1000
 
 
 class Worker:
@@ -40,6 +41,8 @@ class Worker:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._in_flight: set[asyncio.Task[None]] = set()
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._per_host: dict[str | None, int] = {}
+        self._last_expiry = -EXPIRY_EVERY_MS
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; wakes on new events, polls otherwise."""
@@ -59,18 +62,48 @@ class Worker:
 
     async def start_due(self) -> int:
         """Claim what fits in the free slots and start delivering it; the number started."""
+        await self._expire_pending()
         room = MAX_IN_FLIGHT - len(self._in_flight)
         if room <= 0:
             return 0
         settings = self.services.settings
         async with self.db.write() as conn:
             rows = await outbox.claim_due(conn, self.owner, self.services.clock.now_ms(),
-                                          int(settings.lease_s * 1000), min(room, settings.worker_batch_size))
+                                          int(settings.lease_s * 1000),
+                                          min(room, settings.worker_batch_size), self._rooms(),
+                                          settings.http_connections_per_host)
         for row in rows:
-            task = asyncio.create_task(self._deliver(dict(row)))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            self._start(dict(row))
         return len(rows)
+
+    def _start(self, event: dict[str, Any]) -> None:
+        host = event["target_host"]
+        self._per_host[host] = self._per_host.get(host, 0) + 1
+        task = asyncio.create_task(self._deliver(event))
+        self._in_flight.add(task)
+        task.add_done_callback(lambda done: self._finished(done, host))
+
+    def _finished(self, task: asyncio.Task[None], host: str | None) -> None:
+        self._in_flight.discard(task)
+        self._per_host[host] -= 1
+        if not self._per_host[host]:
+            del self._per_host[host]
+        self.services.events_queued.notify()  # a slot is free: the host's next event may go
+
+    def _rooms(self) -> dict[str, int]:
+        """Free notification slots of each host with notifications in flight."""
+        limit = self.services.settings.http_connections_per_host
+        return {host: limit - n for host, n in self._per_host.items() if host is not None}
+
+    async def _expire_pending(self) -> None:
+        """At most once a second: fail PENDING events past their timeout."""
+        now = self.services.clock.now_ms()
+        if now - self._last_expiry < EXPIRY_EVERY_MS:
+            return
+        self._last_expiry = now
+        async with self.db.write() as conn:
+            if await deliveries.expire_pending(conn, now, self.services.settings.worker_batch_size):
+                self.services.events_queued.notify()
 
     async def _deliver(self, event: dict[str, Any]) -> None:
         try:

@@ -123,3 +123,17 @@ async def _apply_to_subscription(
     if assignment and event.get("assignment_id"):
         await commerce_store.update(conn, commerce_store.assignments, event["assignment_id"],
                                     assignment | {"last_modified": now})
+
+
+PENDING_TIMEOUT = "PENDING_TIMEOUT"
+
+
+async def expire_pending(conn: AsyncConnection, now: int, limit: int) -> int:
+    """Fail PENDING events whose result did not come in time (so the subscription's later
+    events are no longer held back); the number expired."""
+    outcome = Outcome("FAILED", success=False, error_code=PENDING_TIMEOUT,
+                      message="The product host posted no result within the pending timeout.")
+    expired = 0
+    for event in await outbox.pending_expired(conn, now, limit):
+        expired += (await resolve_pending(conn, dict(event), outcome, now)).accepted
+    return expired

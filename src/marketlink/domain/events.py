@@ -2,6 +2,7 @@
 the change that caused it, and reading the event log."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,6 +35,12 @@ EVENT_TYPE_URL_FIELD: dict[str, str] = {
 EVENT_TYPES = tuple(EVENT_TYPE_URL_FIELD)
 
 
+def target_host(version: IntegrationVersion, event_type: str) -> str | None:
+    """``host[:port]`` of the URL an event of this type goes to (None: no URL configured)."""
+    template = version.urls.get(EVENT_TYPE_URL_FIELD.get(event_type, ""))
+    return urlsplit(template).netloc.lower()[:255] if template else None
+
+
 def marketplace(services: Services) -> Marketplace:
     return Marketplace(services.settings.partner, services.settings.base_url)
 
@@ -50,7 +57,8 @@ async def record_event(
         "flag": document.get("flag"), "vendor_id": version.vendor_id,
         "integration_id": version.integration_id, "integration_version_id": version.id,
         "product_id": product_id, "subscription_id": subscription_id,
-        "assignment_id": assignment_id, "ping_result_id": ping_result_id, "document": document,
+        "assignment_id": assignment_id, "ping_result_id": ping_result_id,
+        "target_host": target_host(version, document["type"]), "document": document,
         "status": QUEUED, "attempts": 0,
         "next_attempt_on": now, "created_on": now,
     }

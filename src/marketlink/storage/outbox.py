@@ -7,7 +7,7 @@ locked with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint batches;
 write transaction (BEGIN IMMEDIATE) is the lock.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select, update
@@ -20,7 +20,15 @@ Row = Mapping[str, Any]
 UNRESOLVED = ("QUEUED", "DELIVERING", "PENDING")
 
 
-async def claim_due(conn: AsyncConnection, owner: str, now: int, lease_ms: int, limit: int) -> list[Row]:
+async def claim_due(
+    conn: AsyncConnection, owner: str, now: int, lease_ms: int, limit: int,
+    rooms: Mapping[str, int] | None = None, default_room: int = 1_000_000,
+) -> list[Row]:
+    """Claim up to ``limit`` due events, at most ``rooms[host]`` (else ``default_room``) for
+    each target host: the worker's free notification slots for it. Hosts without room are
+    passed over in the query itself, so their backlog does not fill the batch; events beyond
+    a host's room stay QUEUED for later claims."""
+    rooms = rooms or {}
     earlier = aliased(events)
     blocked = exists().where(
         earlier.c.subscription_id == events.c.subscription_id,
@@ -29,15 +37,28 @@ async def claim_due(conn: AsyncConnection, owner: str, now: int, lease_ms: int, 
     )
     due = or_(and_(events.c.status == "QUEUED", events.c.next_attempt_on <= now),
               and_(events.c.status == "DELIVERING", events.c.lease_until < now))
-    query = (select(events.c.id).where(due, ~blocked).order_by(events.c.seq).limit(limit)
-             .with_for_update(skip_locked=True, of=events))
-    ids = list((await conn.execute(query)).scalars())
+    query = select(events.c.id, events.c.target_host).where(due, ~blocked)
+    full = [host for host, room in rooms.items() if room <= 0]
+    if full:
+        query = query.where(or_(events.c.target_host.is_(None), events.c.target_host.notin_(full)))
+    query = query.order_by(events.c.seq).limit(limit).with_for_update(skip_locked=True, of=events)
+    ids = _within_host_room((await conn.execute(query)).all(), lambda h: rooms.get(h, default_room))
     if not ids:
         return []
     await conn.execute(update(events).where(events.c.id.in_(ids)).values(
         status="DELIVERING", lease_owner=owner, lease_until=now + lease_ms))
     rows = await conn.execute(select(events).where(events.c.id.in_(ids)).order_by(events.c.seq))
     return list(rows.mappings())
+
+
+def _within_host_room(candidates: list[Any], host_room: Callable[[str | None], int]) -> list[str]:
+    taken: dict[str | None, int] = {}
+    ids = []
+    for event_id, host in candidates:
+        if taken.get(host, 0) < host_room(host):
+            taken[host] = taken.get(host, 0) + 1
+            ids.append(event_id)
+    return ids
 
 
 async def settle(conn: AsyncConnection, event_id: str, owner: str, values: dict[str, Any]) -> bool:
@@ -64,3 +85,9 @@ async def requeue(conn: AsyncConnection, event_id: str, now: int) -> None:
     await conn.execute(update(events).where(events.c.id == event_id, events.c.status == "FAILED").values(
         status="QUEUED", next_attempt_on=now, result_success=None, result_error_code=None,
         result_message=None, resolved_on=None))
+
+
+async def pending_expired(conn: AsyncConnection, now: int, limit: int) -> list[Row]:
+    query = (select(events).where(events.c.status == "PENDING", events.c.pending_until < now)
+             .order_by(events.c.seq).limit(limit).with_for_update(skip_locked=True))
+    return list((await conn.execute(query)).mappings())

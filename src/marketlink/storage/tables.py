@@ -220,6 +220,8 @@ events = Table(
     # The ping-test result a STATELESS test event reports to (no foreign key: a newer test run
     # replaces the result rows, and a late answer then has nothing to update).
     Column("ping_result_id", ID),
+    # host[:port] the event is delivered to, so a claim can pass over hosts already busy.
+    Column("target_host", String(255)),
     Column("document", JSON, nullable=False),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),

@@ -99,6 +99,7 @@ def upgrade() -> None:
     sa.Column('subscription_id', sa.String(length=36), nullable=True),
     sa.Column('assignment_id', sa.String(length=36), nullable=True),
     sa.Column('ping_result_id', sa.String(length=36), nullable=True),
+    sa.Column('target_host', sa.String(length=255), nullable=True),
     sa.Column('document', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
