@@ -33,9 +33,10 @@ LINK = """mutation($p: ID!, $i: ID!) { linkProductIntegration(input: {productId:
   product { id } } }"""
 
 
-async def sellable_product(world, *, publish=True) -> tuple[str, str, str | None]:
+async def sellable_product(world, *, publish=True,
+                           create_url="https://host.example/create") -> tuple[str, str, str | None]:
     data = await world.api.data(SETUP_PRODUCT, {
-        "integration": {"name": "Host", "createUrl": "https://host.example/create",
+        "integration": {"name": "Host", "createUrl": create_url,
                         "cancelUrl": "https://host.example/cancel"},
         "product": {"name": "App", "editions": [{"code": "BASIC", "name": "Basic"}]}}, world.dev_a)
     integration = data["createProductIntegration"]["productIntegration"]["id"]
