@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     run_worker: bool = True  # deliver events inside `marketlink serve`
     demo_host: bool = False  # serve the demo product host under /demo/product-host/ (make run)
     worker_batch_size: int = Field(default=20, ge=1, le=1000)
+    worker_poll_s: float = Field(default=1.0, gt=0, le=300)  # when nothing wakes the worker
     pending_timeout_s: float = Field(default=7 * 86_400, gt=0, le=90 * 86_400)
     # Bounds on what grows.
     max_inbound_clients: int = Field(default=10, ge=1, le=100)

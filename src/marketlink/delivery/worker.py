@@ -28,7 +28,6 @@ from marketlink.storage import outbox
 from marketlink.storage.database import Database
 
 log = structlog.get_logger("marketlink.delivery")
-POLL_S = 1.0
 MAX_IN_FLIGHT = 64
 EXPIRY_EVERY_MS = 1000
 
@@ -48,7 +47,7 @@ class Worker:
         """Deliver until ``stop`` is set; wakes on new events, polls otherwise."""
         while not stop.is_set():
             if not await self.start_due():
-                await self.services.events_queued.wait(POLL_S)
+                await self.services.events_queued.wait(self.services.settings.worker_poll_s)
         await self.drain()
 
     async def run_until_idle(self) -> None:

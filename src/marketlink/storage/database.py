@@ -126,6 +126,10 @@ class LazyWriteTransaction:
         self._context: Any = None
         self._conn: AsyncConnection | None = None
 
+    @property
+    def dialect(self) -> Any:
+        return self._db.engine.dialect
+
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         if self._conn is None:
             self._context = self._db.write()

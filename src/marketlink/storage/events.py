@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.storage.outbox import UNRESOLVED
@@ -14,6 +14,8 @@ Row = Mapping[str, Any]
 
 async def insert_event(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(events.insert(), values)
+    if conn.dialect.name == "postgresql":  # delivered at commit; wakes workers of every process
+        await conn.execute(text("SELECT pg_notify('marketlink_events', '')"))
 
 
 async def event_by_id(conn: AsyncConnection, event_id: str) -> Row | None:
