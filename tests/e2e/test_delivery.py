@@ -233,3 +233,18 @@ async def test_a_business_failure_is_final(system):
     assert {k: state["events"][0][k] for k in ("status", "resultErrorCode", "resultMessage")} == {
         "status": "FAILED", "resultErrorCode": "OPERATION_CANCELLED", "resultMessage": "no seats"}
     assert json.dumps(host.fetched[0]["type"]) == '"SUBSCRIPTION_ORDER"'
+
+
+async def test_a_410_fails_the_event_and_flags_the_integration(system):
+    app, clock, start_host, worker = system
+    host = await start_host(Host(answers=[(410, None)]))
+    subscription_id, call = await order_through(app, host)
+
+    await worker.run_until_idle()
+    state = await call.state(subscription_id)
+    flagged = await call("""{ productIntegrations { nodes { hostGoneOn } } }""", {}, call.admin)
+
+    assert state["status"] == "FAILED"
+    assert {k: state["events"][0][k] for k in ("status", "resultErrorCode")} == {
+        "status": "FAILED", "resultErrorCode": "GONE"}
+    assert flagged["productIntegrations"]["nodes"] == [{"hostGoneOn": clock.now_ms()}]

@@ -15,6 +15,7 @@ from marketlink.config import Settings
 from marketlink.domain import lifecycle, ping_tests
 from marketlink.domain.ids import new_id
 from marketlink.storage import commerce as commerce_store
+from marketlink.storage import integrations as integration_store
 from marketlink.storage import outbox
 
 FINAL = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "INVALID_RESPONSE": "FAILED", "GONE": "FAILED"}
@@ -78,6 +79,8 @@ async def settle(
     await _apply_to_subscription(conn, event, change["status"], outcome, now)
     if event.get("ping_result_id"):
         await ping_tests.record_answer(conn, event["ping_result_id"], attempt, now)
+    if outcome.kind == "GONE":  # the host says the integration is gone: flag it for the vendor
+        await integration_store.update_version(conn, event["integration_id"], {"host_gone_on": now})
     return True
 
 

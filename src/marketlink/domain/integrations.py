@@ -82,6 +82,7 @@ async def create_integration(
     row = _blank_columns() | values | {
         "id": integration_id, "integration_id": integration_id, "vendor_id": vendor_id,
         "version": WORKING, "revision": 0, "created_on": now, "last_modified": now,
+        "host_gone_on": None,
     }
     await store.insert_version(conn, row)
     return Outcome(IntegrationVersion.from_row(row))
@@ -98,7 +99,7 @@ async def update_integration(
     values, errors = _checked_fields(changes, existing, services)
     if errors:
         return Outcome.failed(*errors)
-    values["last_modified"] = services.clock.now_ms()
+    values |= {"last_modified": services.clock.now_ms(), "host_gone_on": None}  # edited: try again
     await store.update_version(conn, current.id, values)
     return Outcome(IntegrationVersion.from_row(dict(row) | values))
 

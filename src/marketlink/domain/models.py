@@ -55,6 +55,7 @@ class IntegrationVersion:
     sso: SsoConfiguration | None
     created_on: int
     last_modified: int
+    host_gone_on: int | None = None
 
     @property
     def is_working(self) -> bool:
@@ -82,6 +83,7 @@ class IntegrationVersion:
             sso=sso,
             created_on=row["created_on"],
             last_modified=row["last_modified"],
+            host_gone_on=row.get("host_gone_on"),
         )
 
 

@@ -75,6 +75,8 @@ integration_versions = Table(
     # SSO configuration: its kind and its fields as JSON.
     Column("sso_type", String(16)),
     Column("sso_config", JSON),
+    # Set on the WORKING row when a product host answered 410 Gone; cleared by an update.
+    Column("host_gone_on", BigInteger),
     Column("created_on", BigInteger, nullable=False),
     Column("last_modified", BigInteger, nullable=False),
     Index("ix_integration_versions_revision", "integration_id", "revision", unique=True),

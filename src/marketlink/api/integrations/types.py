@@ -233,6 +233,11 @@ class ProductIntegration:
     def last_modified(self) -> EpochMillis:
         return self.model.last_modified
 
+    @strawberry.field(description="When a product host last answered 410 Gone to a notification "
+                                  "(null: never, or since the last update).")
+    def host_gone_on(self) -> EpochMillis | None:
+        return self.model.host_gone_on
+
     @strawberry.field(description="Inbound clients of the integration (ids and dates only).")
     async def inbound_clients(self, info: Info) -> list[InboundClient]:
         async with info.context.db.read() as conn:

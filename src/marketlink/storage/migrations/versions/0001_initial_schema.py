@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('credentials_secret', sa.Text(), nullable=True),
     sa.Column('sso_type', sa.String(length=16), nullable=True),
     sa.Column('sso_config', sa.JSON(), nullable=True),
+    sa.Column('host_gone_on', sa.BigInteger(), nullable=True),
     sa.Column('created_on', sa.BigInteger(), nullable=False),
     sa.Column('last_modified', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], ),
