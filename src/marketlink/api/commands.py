@@ -22,11 +22,8 @@ async def run_command(info: Info, command: Command[T], given: Any, **extra: Any)
     changes = changes_of(given) | extra
     if unstorable := list(control_character_errors(changes, ("input",))):
         return Outcome.failed(*unstorable)
-    outcome = await context.db.command(
+    return await context.db.command(
         lambda conn: command(conn, context.actor, context.services, changes))
-    if not outcome.errors:
-        context.services.events_queued.notify()  # cheap when nothing was queued
-    return outcome
 
 
 def control_character_errors(value: Any, path: tuple[str, ...]) -> Iterator[UserError]:

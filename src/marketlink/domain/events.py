@@ -63,6 +63,9 @@ async def record_event(
         "next_attempt_on": now, "created_on": now,
     }
     await store.insert_event(conn, values)
+    # Wake this process's worker. On SQLite its claim waits for our write lock, so it sees the
+    # event once we commit; on PostgreSQL, NOTIFY at commit is what wakes workers (wakeups.py).
+    services.events_queued.notify()
     row = await store.event_by_id(conn, values["id"])
     return Event.from_row(row)
 
