@@ -114,7 +114,8 @@ async def system(db):
     await serving
 
 
-async def order_through(app, host: Host, credentials: dict | None = None) -> tuple[str, "Call"]:
+async def order_through(app, host: Host, credentials: dict | None = None,
+                        before_publish=None) -> tuple[str, "Call"]:  # type: ignore[no-untyped-def]
     services = app.state.services
     async with app.state.db.write() as conn:
         vendor = await create_vendor(conn, services, "Vendor")
@@ -131,6 +132,8 @@ async def order_through(app, host: Host, credentials: dict | None = None) -> tup
     product_id = data["createProduct"]["product"]["id"]
     host.inbound = (await call(GQL["client"], {"id": integration_id}, developer))[
         "generateProductIntegrationInboundClient"]["productIntegrationInboundClient"]
+    if before_publish:
+        await before_publish(call, integration_id, developer)
     await call(GQL["publish_link"], {"p": product_id, "i": integration_id}, developer)
     company = (await call(GQL["company"], {}, admin))["createCompany"]["company"]["id"]
     user = (await call(GQL["user"], {"c": company}, admin))["createUser"]["user"]["id"]

@@ -41,6 +41,9 @@ from marketlink.api.integrations.generate_product_integration_inbound_client imp
 )
 from marketlink.api.integrations.publish_product_integration import publish_product_integration
 from marketlink.api.integrations.queries import product_integration, product_integrations
+from marketlink.api.integrations.rotate_product_integration_webhook_secret import (
+    rotate_product_integration_webhook_secret,
+)
 from marketlink.api.integrations.revoke_product_integration_inbound_client import (
     revoke_product_integration_inbound_client,
 )
@@ -117,6 +120,8 @@ class Mutation:
         resolver=generate_product_integration_inbound_client)
     revoke_product_integration_inbound_client = strawberry.mutation(
         resolver=revoke_product_integration_inbound_client)
+    rotate_product_integration_webhook_secret = strawberry.mutation(
+        resolver=rotate_product_integration_webhook_secret)
     trigger_product_integration_ping_test = strawberry.mutation(
         resolver=trigger_product_integration_ping_test)
     publish_product_integration = strawberry.mutation(resolver=publish_product_integration)

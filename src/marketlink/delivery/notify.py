@@ -1,4 +1,5 @@
-"""One notification attempt (SPEC §3 steps 1, 2, 4, 5): authenticate, GET the URL, classify.
+"""One notification attempt (SPEC §3 steps 1, 2, 4, 5): authenticate, GET the URL (or, in
+DIRECT mode, POST the document with Standard Webhooks signatures), classify.
 
 ``notify`` never raises for anything the host or the network does; it returns an
 :class:`AttemptResult` whose ``outcome`` says what the delivery engine does next:
@@ -12,7 +13,7 @@
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from marketlink.delivery.http_client import Answer, AnswerTooLarge, OutboundError, OutboundHttp
 from marketlink.delivery.oauth1 import authorization_header
@@ -27,12 +28,16 @@ RETRIED_STATUSES = frozenset({408, 429})
 
 @dataclass(frozen=True)
 class Target:
-    """Where and how to notify: the expanded URL and the (decrypted) outbound credentials."""
+    """Where and how to notify: the expanded URL and the (decrypted) outbound credentials;
+    for DIRECT delivery, a POST of the document with its signature headers."""
 
     url: str
     kind: str | None
     public: Mapping[str, str]
     secret: str | None
+    method: str = "GET"
+    body: bytes | None = None
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,9 @@ def excerpt(body: bytes) -> str | None:
 async def _get(http: OutboundHttp, tokens: TokenCache, target: Target) -> tuple[Answer, str]:
     """The answer and the Authorization value sent (to drop a refused OAuth2 token)."""
     authorization = await _authorization(tokens, target)
-    headers = {"Accept": ACCEPT} | ({"Authorization": authorization} if authorization else {})
-    return await http.request("GET", target.url, headers=headers), authorization
+    headers = {"Accept": ACCEPT} | dict(target.extra_headers) | (
+        {"Authorization": authorization} if authorization else {})
+    return await http.request(target.method, target.url, headers=headers, data=target.body), authorization
 
 
 async def _authorization(tokens: TokenCache, target: Target) -> str:
@@ -106,6 +112,6 @@ async def _authorization(tokens: TokenCache, target: Target) -> str:
         pair = f"{target.public['username']}:{target.secret or ''}".encode()
         return "Basic " + base64.b64encode(pair).decode()
     if target.kind == "OAUTH1":
-        return authorization_header("GET", target.url, target.public["consumerKey"],
+        return authorization_header(target.method, target.url, target.public["consumerKey"],
                                     target.secret or "")
     return ""

@@ -8,20 +8,23 @@ own events.
 """
 
 import asyncio
+import json
 import os
 import socket
 import uuid
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
 
+from marketlink.delivery import standard_webhooks
 from marketlink.delivery.http_client import OutboundHttp
 from marketlink.delivery.notify import AttemptResult, Target, notify
 from marketlink.delivery.oauth2_tokens import TokenCache
 from marketlink.delivery.retry_policy import next_delay_s
 from marketlink.delivery.url_templates import event_url, notification_url
-from marketlink.domain import deliveries, integrations
+from marketlink.domain import deliveries, integrations, webhook_secrets
 from marketlink.domain.events import EVENT_TYPE_URL_FIELD
 from marketlink.domain.services import Services
 from marketlink.storage import outbox
@@ -127,8 +130,20 @@ class Worker:
         url = notification_url(template, event_url(self.services.settings.base_url, event["token"]),
                                event["token"])
         credentials = version.credentials
-        return Target(url, credentials.kind if credentials else None,
-                      dict(credentials.public) if credentials else {}, secret)
+        target = Target(url, credentials.kind if credentials else None,
+                        dict(credentials.public) if credentials else {}, secret)
+        if version.delivery_mode == "DIRECT":
+            target = await self._direct(target, event, version.integration_id)
+        return target
+
+    async def _direct(self, target: Target, event: dict[str, Any], integration_id: str) -> Target:
+        """POST the document itself, signed with every current secret (Standard Webhooks)."""
+        async with self.db.read() as conn:
+            secrets = await webhook_secrets.signing_secrets(conn, self.services, integration_id)
+        body = json.dumps(event["document"]).encode()
+        timestamp = self.services.clock.now_ms() // 1000
+        return replace(target, method="POST", body=body,
+                       extra_headers=standard_webhooks.headers(secrets, event["id"], timestamp, body))
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
         host = urlsplit(url).netloc

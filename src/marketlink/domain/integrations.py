@@ -136,6 +136,8 @@ def _checked_fields(
     for api, column in INTERACTIVE_FIELDS:
         if api in changes:
             values[column] = bool(changes[api])
+    if "deliveryMode" in changes:
+        values["delivery_mode"] = changes["deliveryMode"] or "NOTIFY_THEN_FETCH"
     if "outboundCredentials" in changes:
         given = changes["outboundCredentials"]
         stored = StoredCredentials.none()
@@ -150,6 +152,7 @@ def _checked_fields(
 def _blank_columns() -> dict[str, Any]:
     blank: dict[str, Any] = {column: None for _, column in EVENT_URL_FIELDS}
     blank |= {column: False for _, column in INTERACTIVE_FIELDS}
+    blank["delivery_mode"] = "NOTIFY_THEN_FETCH"
     blank |= StoredCredentials.none().columns() | {"sso_type": None, "sso_config": None}
     return blank
 

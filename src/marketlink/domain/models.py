@@ -56,6 +56,7 @@ class IntegrationVersion:
     created_on: int
     last_modified: int
     host_gone_on: int | None = None
+    delivery_mode: str = "NOTIFY_THEN_FETCH"
 
     @property
     def is_working(self) -> bool:
@@ -84,6 +85,7 @@ class IntegrationVersion:
             created_on=row["created_on"],
             last_modified=row["last_modified"],
             host_gone_on=row.get("host_gone_on"),
+            delivery_mode=row.get("delivery_mode") or "NOTIFY_THEN_FETCH",
         )
 
 

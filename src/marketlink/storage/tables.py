@@ -77,6 +77,8 @@ integration_versions = Table(
     Column("sso_config", JSON),
     # Set on the WORKING row when a product host answered 410 Gone; cleared by an update.
     Column("host_gone_on", BigInteger),
+    # NOTIFY_THEN_FETCH (the default) or DIRECT (Standard Webhooks POST of the document).
+    Column("delivery_mode", String(20), nullable=False, default="NOTIFY_THEN_FETCH"),
     Column("created_on", BigInteger, nullable=False),
     Column("last_modified", BigInteger, nullable=False),
     Index("ix_integration_versions_revision", "integration_id", "revision", unique=True),
@@ -257,4 +259,17 @@ event_attempts = Table(
     Column("error", String(1024)),
     Column("answer_excerpt", Text),
     Index("ix_event_attempts_event", "event_id", "number", unique=True),
+)
+
+# Signing secrets of DIRECT delivery (Standard Webhooks), per integration, encrypted: we sign
+# with every secret not yet expired, so a rotated-out secret keeps working for its grace period.
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("integration_id", ID, ForeignKey("integration_versions.id"), nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    Column("expires_on", BigInteger),
+    Index("ix_webhook_secrets_integration", "integration_id", "created_on"),
 )

@@ -2,7 +2,7 @@
 
 import strawberry
 
-from marketlink.api.integrations.types import GrantType, OutboundCredentialsType
+from marketlink.api.integrations.types import DeliveryMode, GrantType, OutboundCredentialsType
 
 
 @strawberry.input(description="Credentials MarketLink presents to the product host. Secrets "
@@ -36,3 +36,4 @@ class IntegrationFieldsInput:
     upgrade_url_interactive: bool | None = strawberry.UNSET
     cancel_url_interactive: bool | None = strawberry.UNSET
     outbound_credentials: OutboundCredentialsInput | None = strawberry.UNSET
+    delivery_mode: DeliveryMode | None = strawberry.UNSET

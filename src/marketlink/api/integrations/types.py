@@ -33,6 +33,13 @@ class IntegrationType(Enum):
     FULL_INTEGRATION = "FULL_INTEGRATION"
 
 
+@strawberry.enum(description="NOTIFY_THEN_FETCH: GET the URL, the host fetches the event. "
+                             "DIRECT: POST the event document, signed per Standard Webhooks.")
+class DeliveryMode(Enum):
+    NOTIFY_THEN_FETCH = "NOTIFY_THEN_FETCH"
+    DIRECT = "DIRECT"
+
+
 @strawberry.enum
 class OutboundCredentialsType(Enum):
     OAUTH2 = "OAUTH2"
@@ -211,6 +218,10 @@ class ProductIntegration:
     @strawberry.field
     def cancel_url_interactive(self) -> bool:
         return self.model.interactive["cancelUrlInteractive"]
+
+    @strawberry.field
+    def delivery_mode(self) -> DeliveryMode:
+        return DeliveryMode(self.model.delivery_mode)
 
     @strawberry.field
     def outbound_credentials(self) -> OutboundCredentials | None:

@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('sso_type', sa.String(length=16), nullable=True),
     sa.Column('sso_config', sa.JSON(), nullable=True),
     sa.Column('host_gone_on', sa.BigInteger(), nullable=True),
+    sa.Column('delivery_mode', sa.String(length=20), nullable=False, server_default='NOTIFY_THEN_FETCH'),
     sa.Column('created_on', sa.BigInteger(), nullable=False),
     sa.Column('last_modified', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], ),
