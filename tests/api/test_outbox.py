@@ -37,7 +37,7 @@ async def settle(world, event_id: str, owner: str, kind: str = "SUCCEEDED") -> b
     async with world.db.write() as conn:
         row = (await conn.execute(select(events).where(events.c.id == event_id))).mappings().one()
         return await deliveries.settle(conn, world.settings, dict(row), owner,
-                                       deliveries.Outcome(kind, success=kind == "SUCCEEDED"),
+                                       deliveries.AttemptOutcome(kind, success=kind == "SUCCEEDED"),
                                        {"started_on": START_MS, "url": "https://host.example",
                                         "outcome": kind}, START_MS + 5)
 

@@ -79,7 +79,7 @@ async def answer(world, kind: str, **result) -> dict:
     """The host's answer to the next due event, settled as the worker settles it; the event."""
     async with world.db.write() as conn:
         [event] = await outbox.claim_due(conn, "test-worker", world.clock.now_ms(), 60_000, 1)
-        outcome = deliveries.Outcome(kind, success=kind == "SUCCEEDED", **result)
+        outcome = deliveries.AttemptOutcome(kind, success=kind == "SUCCEEDED", **result)
         attempt = {"started_on": world.clock.now_ms(), "url": "https://host.example", "outcome": kind}
         assert await deliveries.settle(conn, world.settings, dict(event), "test-worker", outcome,
                                        attempt, world.clock.now_ms())

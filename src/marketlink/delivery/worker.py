@@ -3,8 +3,8 @@
 Runs inside ``marketlink serve`` (and, with PostgreSQL, as any number of ``marketlink worker``
 processes). No transaction is held across a network call: claim (one short write), notify
 (no transaction), settle (one short write, only if the lease is still ours). A host gets at
-most ``http_connections_per_host`` notifications at once, so a slow host holds back only its
-own events.
+most ``http_connections_per_host`` notifications at once from a worker (claims pass over hosts
+that are full), so a slow host holds back only its own events.
 """
 
 import asyncio
@@ -14,7 +14,6 @@ import socket
 import uuid
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 
@@ -42,7 +41,6 @@ class Worker:
         self.tokens = TokenCache(http, services.clock)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._hosts: dict[str, asyncio.Semaphore] = {}
         self._per_host: dict[str | None, int] = {}
         self._last_expiry = -EXPIRY_EVERY_MS
 
@@ -114,8 +112,7 @@ class Worker:
             if target is None:
                 result = AttemptResult("SUCCEEDED", error="no URL for this event type; not sent")
             else:
-                async with self._host_slot(target.url):
-                    result = await notify(self.http, self.tokens, target)
+                result = await notify(self.http, self.tokens, target)
             await self._settle(event, target, result, started)
         except Exception:  # a bug: leave the lease to expire, so the event is tried again
             log.exception("delivery.failed", event_id=event["id"])
@@ -145,12 +142,6 @@ class Worker:
         return replace(target, method="POST", body=body,
                        extra_headers=standard_webhooks.headers(secrets, event["id"], timestamp, body))
 
-    def _host_slot(self, url: str) -> asyncio.Semaphore:
-        host = urlsplit(url).netloc
-        if host not in self._hosts:
-            self._hosts[host] = asyncio.Semaphore(self.services.settings.http_connections_per_host)
-        return self._hosts[host]
-
     async def _settle(self, event: dict[str, Any], target: Target | None, result: AttemptResult,
                       started: int) -> None:
         settings = self.services.settings
@@ -161,7 +152,7 @@ class Worker:
                                  retry_after_s=result.retry_after_s,
                                  retry_after_max_s=settings.retry_after_max_s)
         host = result.result
-        outcome = deliveries.Outcome(
+        outcome = deliveries.AttemptOutcome(
             result.outcome, success=host.success if host else None,
             account_identifier=host.account_identifier if host else None,
             user_identifier=host.user_identifier if host else None,

@@ -22,7 +22,7 @@ FINAL = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "INVALID_RESPONSE": "FAIL
 
 
 @dataclass(frozen=True)
-class Outcome:
+class AttemptOutcome:
     """One attempt as the worker saw it (plain values: the domain does not know HTTP)."""
 
     kind: str  # SUCCEEDED FAILED PENDING TRANSPORT_ERROR INVALID_RESPONSE GONE
@@ -34,7 +34,7 @@ class Outcome:
     retry_delay_s: float | None = None  # for TRANSPORT_ERROR: None when retries are spent
 
 
-def event_change(outcome: Outcome, attempts: int, now: int, pending_timeout_ms: int) -> dict[str, Any]:
+def event_change(outcome: AttemptOutcome, attempts: int, now: int, pending_timeout_ms: int) -> dict[str, Any]:
     """The event's new columns after an attempt (``attempts`` includes this one)."""
     done = {"attempts": attempts, "lease_owner": None, "lease_until": None}
     if outcome.kind in FINAL:
@@ -53,21 +53,21 @@ def event_change(outcome: Outcome, attempts: int, now: int, pending_timeout_ms: 
     return done | {"status": "QUEUED", "next_attempt_on": now + int(outcome.retry_delay_s * 1000)}
 
 
-def subscription_change(event: Mapping[str, Any], new_status: str, outcome: Outcome) -> dict[str, Any] | None:
+def subscription_change(event: Mapping[str, Any], new_status: str, outcome: AttemptOutcome) -> dict[str, Any] | None:
     """How the host's answer moves the subscription (SPEC §3 step 6), or None: the state
     machine of ``domain/lifecycle.py`` (orders, changes, cancellations, notices)."""
     return lifecycle.subscription_outcome(event["document"], event["status"], new_status,
                                           outcome.account_identifier)
 
 
-def assignment_change(event_type: str, new_status: str, outcome: Outcome) -> dict[str, Any] | None:
+def assignment_change(event_type: str, new_status: str, outcome: AttemptOutcome) -> dict[str, Any] | None:
     """How the host's answer moves the assignment of a USER_(UN)ASSIGNMENT, or None."""
     return lifecycle.assignment_outcome(event_type, new_status, outcome.user_identifier)
 
 
 async def settle(
     conn: AsyncConnection, settings: Settings, event: dict[str, Any], owner: str,
-    outcome: Outcome, attempt: dict[str, Any], now: int,
+    outcome: AttemptOutcome, attempt: dict[str, Any], now: int,
 ) -> bool:
     """Record the attempt and its consequences; False if the lease was lost meanwhile."""
     attempts = event["attempts"] + 1
@@ -93,7 +93,7 @@ class Resolution:
 
 
 async def resolve_pending(
-    conn: AsyncConnection, event: dict[str, Any], outcome: Outcome, now: int
+    conn: AsyncConnection, event: dict[str, Any], outcome: AttemptOutcome, now: int
 ) -> Resolution:
     """Apply a result to a PENDING event, once. The same result again is accepted (the host
     may repeat a POST it is unsure of); a different one is refused."""
@@ -111,12 +111,12 @@ async def resolve_pending(
     return Resolution(True, "resolved")
 
 
-def _code(outcome: Outcome) -> str | None:
+def _code(outcome: AttemptOutcome) -> str | None:
     return outcome.error_code if outcome.kind == "FAILED" else None
 
 
 async def _apply_to_subscription(
-    conn: AsyncConnection, event: dict[str, Any], status: str, outcome: Outcome, now: int
+    conn: AsyncConnection, event: dict[str, Any], status: str, outcome: AttemptOutcome, now: int
 ) -> None:
     subscription = subscription_change(event, status, outcome)
     if subscription and event["subscription_id"]:
@@ -134,7 +134,7 @@ PENDING_TIMEOUT = "PENDING_TIMEOUT"
 async def expire_pending(conn: AsyncConnection, now: int, limit: int) -> int:
     """Fail PENDING events whose result did not come in time (so the subscription's later
     events are no longer held back); the number expired."""
-    outcome = Outcome("FAILED", success=False, error_code=PENDING_TIMEOUT,
+    outcome = AttemptOutcome("FAILED", success=False, error_code=PENDING_TIMEOUT,
                       message="The product host posted no result within the pending timeout.")
     expired = 0
     for event in await outbox.pending_expired(conn, now, limit):

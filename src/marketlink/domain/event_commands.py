@@ -53,7 +53,7 @@ async def resolve_event(
         return Outcome.failed(error(INPUT + ("errorCode",), Code.INVALID,
                                     f"errorCode must be one of {', '.join(KNOWN_ERROR_CODES)}."))
     success = bool(changes.get("success"))
-    outcome = deliveries.Outcome(
+    outcome = deliveries.AttemptOutcome(
         "SUCCEEDED" if success else "FAILED", success=success,
         account_identifier=changes.get("accountIdentifier"), user_identifier=changes.get("userIdentifier"),
         error_code=None if success else (code or "UNKNOWN_ERROR"), message=changes.get("message"))

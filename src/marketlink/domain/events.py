@@ -49,7 +49,7 @@ async def record_event(
     conn: AsyncConnection, services: Services, version: IntegrationVersion, document: dict[str, Any],
     *, product_id: str | None, subscription_id: str | None = None, assignment_id: str | None = None,
     ping_result_id: str | None = None,
-) -> Event:
+) -> None:
     """Queue ``document`` for delivery with the snapshot ``version``, in the caller's transaction."""
     now = services.clock.now_ms()
     values = {
@@ -66,8 +66,6 @@ async def record_event(
     # Wake this process's worker. On SQLite its claim waits for our write lock, so it sees the
     # event once we commit; on PostgreSQL, NOTIFY at commit is what wakes workers (wakeups.py).
     services.events_queued.notify()
-    row = await store.event_by_id(conn, values["id"])
-    return Event.from_row(row)
 
 
 async def visible_event(conn: AsyncConnection, actor: Actor, event_id: object) -> Event | None:

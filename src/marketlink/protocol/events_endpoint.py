@@ -92,8 +92,8 @@ _CONFLICT = {
 }
 
 
-def _outcome(result) -> deliveries.Outcome:  # type: ignore[no-untyped-def]
-    return deliveries.Outcome("SUCCEEDED" if result.success else "FAILED", success=result.success,
+def _outcome(result) -> deliveries.AttemptOutcome:  # type: ignore[no-untyped-def]
+    return deliveries.AttemptOutcome("SUCCEEDED" if result.success else "FAILED", success=result.success,
                               account_identifier=result.account_identifier,
                               user_identifier=result.user_identifier,
                               error_code=result.error_code, message=result.message)
