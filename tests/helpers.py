@@ -11,6 +11,7 @@ from marketlink.app import create_app
 from marketlink.clock import FrozenClock
 from marketlink.config import Settings
 from marketlink.domain.actors import Role
+from marketlink.domain.services import Services
 from marketlink.domain.vendors import create_token, create_vendor
 from marketlink.storage.database import Database
 from marketlink.storage.tables import metadata
@@ -57,6 +58,7 @@ class World:
     admin: str
     dev_a: str
     dev_b: str
+    services: Services
 
 
 async def make_world(db: Database, **settings_overrides: Any) -> tuple[World, httpx.AsyncClient]:
@@ -71,7 +73,7 @@ async def make_world(db: Database, **settings_overrides: Any) -> tuple[World, ht
         dev_a = await create_token(conn, services, Role.DEVELOPER, vendor_a, "dev a")
         dev_b = await create_token(conn, services, Role.DEVELOPER, vendor_b, "dev b")
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://marketlink.test")
-    world = World(Api(client), db, clock, settings, vendor_a, vendor_b, admin, dev_a, dev_b)
+    world = World(Api(client), db, clock, settings, vendor_a, vendor_b, admin, dev_a, dev_b, services)
     return world, client
 
 

@@ -86,9 +86,9 @@ async def test_a_pending_event_past_its_timeout_fails_and_releases_the_next(worl
     timeout_ms = int(world.settings.pending_timeout_s * 1000)
 
     async with world.db.write() as conn:
-        early = await deliveries.expire_pending(conn, START_MS + 5 + timeout_ms - 1, 10)
+        early = await deliveries.expire_pending(conn, world.services, START_MS + 5 + timeout_ms - 1, 10)
     async with world.db.write() as conn:
-        late = await deliveries.expire_pending(conn, START_MS + 5 + timeout_ms + 1, 10)
+        late = await deliveries.expire_pending(conn, world.services, START_MS + 5 + timeout_ms + 1, 10)
     released = await claim(world, "worker-b", START_MS + 5 + timeout_ms + 1)
     data = await world.api.data("""query($id: ID!) { subscription(id: $id) { status
         events { status resultErrorCode resultMessage } } }""", {"id": ids["subscription"]}, world.admin)

@@ -177,7 +177,12 @@ class OutboundHttp:
     async def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
                       data: Body = None) -> Answer:
         """Send one request and read the answer. Every failure of the exchange raises an
-        :class:`OutboundError`; a refusal is raised before any I/O (DNS aside for names)."""
+        :class:`OutboundError`; a refusal is raised before any I/O (DNS aside for names).
+
+        aiohttp itself sends a GET (an idempotent method) a second time when the server closes
+        the connection before answering; only a private session attribute turns that off, so we
+        leave it: notifications are delivered at least once anyway, and the attempt is one
+        attempt in the log (tests/e2e/test_delivery_faults.py pins the behaviour)."""
         target = checked_url(url, self._allow_private)
         started = time.monotonic()
         try:

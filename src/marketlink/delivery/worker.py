@@ -32,6 +32,7 @@ from marketlink.storage.database import Database
 log = structlog.get_logger("marketlink.delivery")
 MAX_IN_FLIGHT = 64
 EXPIRY_EVERY_MS = 1000
+VERSION_CACHE = 1000  # published snapshots kept decrypted in memory
 
 
 class Worker:
@@ -43,6 +44,9 @@ class Worker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._per_host: dict[str | None, int] = {}
         self._last_expiry = -EXPIRY_EVERY_MS
+        self._versions: dict[str, tuple[Any, str | None]] = {}  # snapshot id -> (version, secret)
+        self._settling: list[tuple[deliveries.Settlement, asyncio.Future[bool]]] = []
+        self._flushing = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; wakes on new events, polls otherwise."""
@@ -72,14 +76,20 @@ class Worker:
                                           int(settings.lease_s * 1000),
                                           min(room, settings.worker_batch_size), self._rooms(),
                                           settings.http_connections_per_host)
-        for row in rows:
-            self._start(dict(row))
-        return len(rows)
+        events = [dict(row) for row in rows]
+        try:
+            targets = await self._targets(events)
+        except Exception:  # a bug: leave the leases to expire, so the events are tried again
+            log.exception("delivery.targets_failed", events=len(events))
+            return 0
+        for event in events:
+            self._start(event, targets[event["id"]])
+        return len(events)
 
-    def _start(self, event: dict[str, Any]) -> None:
+    def _start(self, event: dict[str, Any], target: "Target | None") -> None:
         host = event["target_host"]
         self._per_host[host] = self._per_host.get(host, 0) + 1
-        task = asyncio.create_task(self._deliver(event))
+        task = asyncio.create_task(self._deliver(event, target))
         self._in_flight.add(task)
         task.add_done_callback(lambda done: self._finished(done, host))
 
@@ -102,12 +112,12 @@ class Worker:
             return
         self._last_expiry = now
         async with self.db.write() as conn:
-            if await deliveries.expire_pending(conn, now, self.services.settings.worker_batch_size):
+            if await deliveries.expire_pending(conn, self.services, now,
+                                                 self.services.settings.worker_batch_size):
                 self.services.events_queued.notify()
 
-    async def _deliver(self, event: dict[str, Any]) -> None:
+    async def _deliver(self, event: dict[str, Any], target: Target | None) -> None:
         try:
-            target = await self._target(event)
             started = self.services.clock.now_ms()
             if target is None:
                 result = AttemptResult("SUCCEEDED", error="no URL for this event type; not sent")
@@ -117,10 +127,30 @@ class Worker:
         except Exception:  # a bug: leave the lease to expire, so the event is tried again
             log.exception("delivery.failed", event_id=event["id"])
 
-    async def _target(self, event: dict[str, Any]) -> Target | None:
+    async def _targets(self, events: list[dict[str, Any]]) -> dict[str, Target | None]:
+        """Each claimed event's target, with one read for what the batch needs that is not
+        cached (published snapshots are immutable, so theirs are kept; signing secrets are
+        read afresh for every batch, so a rotation takes effect at once)."""
+        missing = {e["integration_version_id"] for e in events} - self._versions.keys()
         async with self.db.read() as conn:
-            found = await integrations.version_with_secret(conn, self.services, event["integration_version_id"])
-        version, secret = found
+            found = {v: await integrations.version_with_secret(conn, self.services, v) for v in missing}
+            for version_id, (version, secret) in found.items():
+                if not version.is_working:
+                    self._remember(version_id, (version, secret))
+            versions = {v: self._versions.get(v) or found[v] for v in
+                        {e["integration_version_id"] for e in events}}
+            direct = {v[0].integration_id for v in versions.values() if v[0].delivery_mode == "DIRECT"}
+            secrets = {i: await webhook_secrets.signing_secrets(conn, self.services, i) for i in direct}
+        return {e["id"]: self._target(e, *versions[e["integration_version_id"]], secrets)
+                for e in events}
+
+    def _remember(self, version_id: str, found: tuple[Any, str | None]) -> None:
+        if len(self._versions) >= VERSION_CACHE:
+            del self._versions[next(iter(self._versions))]
+        self._versions[version_id] = found
+
+    def _target(self, event: dict[str, Any], version: Any, secret: str | None,
+                signing: dict[str, list[str]]) -> Target | None:
         template = version.urls.get(EVENT_TYPE_URL_FIELD.get(event["type"], ""))
         if not template:
             return None
@@ -129,21 +159,45 @@ class Worker:
         credentials = version.credentials
         target = Target(url, credentials.kind if credentials else None,
                         dict(credentials.public) if credentials else {}, secret)
-        if version.delivery_mode == "DIRECT":
-            target = await self._direct(target, event, version.integration_id)
-        return target
-
-    async def _direct(self, target: Target, event: dict[str, Any], integration_id: str) -> Target:
-        """POST the document itself, signed with every current secret (Standard Webhooks)."""
-        async with self.db.read() as conn:
-            secrets = await webhook_secrets.signing_secrets(conn, self.services, integration_id)
-        body = json.dumps(event["document"]).encode()
-        timestamp = self.services.clock.now_ms() // 1000
-        return replace(target, method="POST", body=body,
-                       extra_headers=standard_webhooks.headers(secrets, event["id"], timestamp, body))
+        if version.delivery_mode != "DIRECT":
+            return target
+        body = json.dumps(event["document"]).encode()  # POST the document itself, signed with
+        timestamp = self.services.clock.now_ms() // 1000  # every current secret (Standard Webhooks)
+        return replace(target, method="POST", body=body, extra_headers=standard_webhooks.headers(
+            signing[version.integration_id], event["id"], timestamp, body))
 
     async def _settle(self, event: dict[str, Any], target: Target | None, result: AttemptResult,
                       started: int) -> None:
+        """Queue the attempt for the next group commit and wait for it (the event's slot stays
+        taken until its outcome is written)."""
+        done = asyncio.get_running_loop().create_future()
+        self._settling.append((self._settlement(event, target, result, started), done))
+        if not self._flushing:
+            self._flushing = True
+            try:
+                while self._settling:
+                    batch, self._settling = self._settling, []
+                    await self._flush(batch)
+            finally:
+                self._flushing = False
+        await done
+
+    async def _flush(self, batch: list[tuple[deliveries.Settlement, asyncio.Future[bool]]]) -> None:
+        try:
+            async with self.db.write() as conn:
+                settled = await deliveries.settle_many(conn, self.services.settings, self.owner,
+                                                       [item for item, _ in batch], self.services.clock.now_ms())
+        except Exception as exc:  # the leases expire and the events are tried again
+            for _, done in batch:
+                done.set_exception(exc)
+            return
+        for (_, done), ok in zip(batch, settled, strict=True):
+            done.set_result(ok)
+        if any(settled):
+            self.services.events_queued.notify()  # subscriptions' next events may be due
+
+    def _settlement(self, event: dict[str, Any], target: Target | None, result: AttemptResult,
+                    started: int) -> deliveries.Settlement:
         settings = self.services.settings
         delay = None
         if result.outcome == "TRANSPORT_ERROR" and event["flag"] != "STATELESS":  # tests: one try
@@ -162,8 +216,4 @@ class Worker:
                    "url": target.url if target else "", "auth_kind": target.kind if target else None,
                    "http_status": result.http_status, "outcome": result.outcome,
                    "error": (result.error or "")[:1024] or None, "answer_excerpt": result.excerpt}
-        async with self.db.write() as conn:
-            settled = await deliveries.settle(conn, settings, event, self.owner, outcome, attempt,
-                                              self.services.clock.now_ms())
-        if settled:
-            self.services.events_queued.notify()  # the subscription's next event may be due
+        return deliveries.Settlement(event, outcome, attempt)

@@ -1,8 +1,9 @@
 """What an attempt's outcome does to its event and to the subscription behind it (ADR 0009).
 
-Pure functions decide (:func:`event_change`, :func:`subscription_change`); :func:`settle`
-writes both and the attempt row in one short transaction, only if the worker still holds the
-event's lease (else another worker took it over and this outcome is dropped: at least once).
+Pure functions decide (:func:`event_change`, :func:`subscription_change`); :func:`settle_many`
+writes them and the attempt rows of a batch in one short transaction, only for events the worker
+still holds the lease of (else another worker took one over and its outcome is dropped: at least
+once).
 """
 
 from collections.abc import Mapping
@@ -12,11 +13,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.config import Settings
-from marketlink.domain import lifecycle, ping_tests
+from marketlink.domain import event_status, lifecycle, ping_tests
 from marketlink.domain.ids import new_id
+from marketlink.domain.services import Services
 from marketlink.storage import commerce as commerce_store
 from marketlink.storage import integrations as integration_store
-from marketlink.storage import outbox
+from marketlink.storage import bulk, outbox
+from marketlink.storage.tables import events as events_table
 
 FINAL = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "INVALID_RESPONSE": "FAILED", "GONE": "FAILED"}
 
@@ -65,23 +68,54 @@ def assignment_change(event_type: str, new_status: str, outcome: AttemptOutcome)
     return lifecycle.assignment_outcome(event_type, new_status, outcome.user_identifier)
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """One delivered attempt to record: the event as claimed, what came of it, the attempt row."""
+
+    event: Mapping[str, Any]
+    outcome: AttemptOutcome
+    attempt: Mapping[str, Any]
+
+
+async def settle_many(
+    conn: AsyncConnection, settings: Settings, owner: str, settlements: list[Settlement], now: int,
+) -> list[bool]:
+    """Record attempts and their consequences in one transaction (the worker's group commit);
+    for each, False when ``owner`` lost the event's lease meanwhile (its outcome is dropped:
+    whoever took the event over delivers it again, at least once)."""
+    held = await outbox.still_leased(conn, [s.event["id"] for s in settlements], owner)
+    timeout_ms = int(settings.pending_timeout_s * 1000)
+    event_changes, attempts, subscriptions, assignments = [], [], [], []
+    for item in settlements:
+        event = item.event
+        if event["id"] not in held:
+            continue
+        number = event["attempts"] + 1
+        change = event_change(item.outcome, number, now, timeout_ms)
+        event_changes.append((event["id"], change))
+        attempts.append(dict(item.attempt) | {"id": new_id(), "event_id": event["id"], "number": number})
+        subscription, assignment = _consequences(event, change["status"], item.outcome)
+        if subscription:
+            subscriptions.append((event["subscription_id"], subscription | {"last_modified": now}))
+        if assignment:
+            assignments.append((event["assignment_id"], assignment | {"last_modified": now}))
+        if event.get("ping_result_id"):
+            await ping_tests.record_answer(conn, event["ping_result_id"], dict(item.attempt), now)
+        if item.outcome.kind == "GONE":  # the host says the integration is gone: flag it for the vendor
+            await integration_store.update_version(conn, event["integration_id"], {"host_gone_on": now})
+    await bulk.update_rows(conn, events_table, event_changes)
+    await outbox.record_attempts(conn, attempts)
+    await bulk.update_rows(conn, commerce_store.subscriptions, subscriptions)
+    await bulk.update_rows(conn, commerce_store.assignments, assignments)
+    return [s.event["id"] in held for s in settlements]
+
+
 async def settle(
     conn: AsyncConnection, settings: Settings, event: dict[str, Any], owner: str,
     outcome: AttemptOutcome, attempt: dict[str, Any], now: int,
 ) -> bool:
-    """Record the attempt and its consequences; False if the lease was lost meanwhile."""
-    attempts = event["attempts"] + 1
-    change = event_change(outcome, attempts, now, int(settings.pending_timeout_s * 1000))
-    if not await outbox.settle(conn, event["id"], owner, change):
-        return False
-    await outbox.record_attempt(conn, attempt | {"id": new_id(), "event_id": event["id"],
-                                                 "number": attempts})
-    await _apply_to_subscription(conn, event, change["status"], outcome, now)
-    if event.get("ping_result_id"):
-        await ping_tests.record_answer(conn, event["ping_result_id"], attempt, now)
-    if outcome.kind == "GONE":  # the host says the integration is gone: flag it for the vendor
-        await integration_store.update_version(conn, event["integration_id"], {"host_gone_on": now})
-    return True
+    """:func:`settle_many` for one attempt."""
+    return (await settle_many(conn, settings, owner, [Settlement(event, outcome, attempt)], now))[0]
 
 
 @dataclass(frozen=True)
@@ -115,28 +149,37 @@ def _code(outcome: AttemptOutcome) -> str | None:
     return outcome.error_code if outcome.kind == "FAILED" else None
 
 
+def _consequences(event: Mapping[str, Any], status: str, outcome: AttemptOutcome
+                  ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The subscription's and the assignment's new columns (None: unchanged)."""
+    subscription = subscription_change(event, status, outcome) if event["subscription_id"] else None
+    assignment = assignment_change(event["type"], status, outcome) if event.get("assignment_id") else None
+    return subscription, assignment
+
+
 async def _apply_to_subscription(
     conn: AsyncConnection, event: dict[str, Any], status: str, outcome: AttemptOutcome, now: int
 ) -> None:
-    subscription = subscription_change(event, status, outcome)
-    if subscription and event["subscription_id"]:
-        await commerce_store.update(conn, commerce_store.subscriptions, event["subscription_id"],
-                                    subscription | {"last_modified": now})
-    assignment = assignment_change(event["type"], status, outcome)
-    if assignment and event.get("assignment_id"):
-        await commerce_store.update(conn, commerce_store.assignments, event["assignment_id"],
-                                    assignment | {"last_modified": now})
+    subscription, assignment = _consequences(event, status, outcome)
+    await bulk.update_rows(conn, commerce_store.subscriptions,
+                             [(event["subscription_id"], subscription | {"last_modified": now})] if subscription else [])
+    await bulk.update_rows(conn, commerce_store.assignments,
+                             [(event["assignment_id"], assignment | {"last_modified": now})] if assignment else [])
 
 
 PENDING_TIMEOUT = "PENDING_TIMEOUT"
 
 
-async def expire_pending(conn: AsyncConnection, now: int, limit: int) -> int:
+async def expire_pending(conn: AsyncConnection, services: Services, now: int, limit: int) -> int:
     """Fail PENDING events whose result did not come in time (so the subscription's later
-    events are no longer held back); the number expired."""
+    events are no longer held back), telling their hosts with SUBSCRIPTION_STATUS events;
+    the number expired."""
     outcome = AttemptOutcome("FAILED", success=False, error_code=PENDING_TIMEOUT,
-                      message="The product host posted no result within the pending timeout.")
+                             message="The product host posted no result within the pending timeout.")
     expired = 0
     for event in await outbox.pending_expired(conn, now, limit):
-        expired += (await resolve_pending(conn, dict(event), outcome, now)).accepted
+        if (await resolve_pending(conn, dict(event), outcome, now)).accepted:
+            expired += 1
+            await event_status.queue_status_event(conn, services, event, await outbox.event(conn, event["id"]),
+                                                  event_status.TIMED_OUT)
     return expired

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from marketlink.domain import deliveries
+from marketlink.domain import deliveries, event_status
 from marketlink.domain.actors import Actor
 from marketlink.domain.companies import admin_only
 from marketlink.domain.errors import Code, Outcome, error, not_found
@@ -60,4 +60,7 @@ async def resolve_event(
     resolution = await deliveries.resolve_pending(conn, asdict(event), outcome, services.clock.now_ms())
     if resolution.reason != "resolved":
         return Outcome.failed(error(INPUT + ("id",), Code.INVALID, "Only a PENDING event can be resolved."))
-    return Outcome(Event.from_row(await store.event_by_id(conn, event.id)))
+    resolved = await store.event_by_id(conn, event.id)
+    await event_status.queue_status_event(conn, services, asdict(event), resolved,
+                                          event_status.RESOLVED_BY_MARKETPLACE)
+    return Outcome(Event.from_row(resolved))

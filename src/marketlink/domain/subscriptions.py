@@ -143,6 +143,7 @@ async def projected_status(conn: AsyncConnection, row: Mapping[str, Any]) -> str
 async def queue_subscription_event(
     conn: AsyncConnection, services: Services, row: Mapping[str, Any], event_type: str,
     payload: dict[str, Any], *, with_creator: bool, assignment_id: str | None = None,
+    links: list[dict[str, str]] | None = None,
 ) -> None:
     """Queue an event of the subscription ``row`` with the latest PUBLISHED snapshot of its
     integration. The creator is the subscription's buyer (API callers are not people)."""
@@ -150,7 +151,7 @@ async def queue_subscription_event(
     market = marketplace(services)
     creator = docs.person(await store.by_id(conn, store.users, row["creator_id"]), market) \
         if with_creator else None
-    document = docs.document(event_type, market, creator=creator, payload=payload)
+    document = docs.document(event_type, market, creator=creator, payload=payload, links=links)
     await record_event(conn, services, IntegrationVersion.from_row(snapshot), document,
                        product_id=row["product_id"], subscription_id=row["id"],
                        assignment_id=assignment_id)

@@ -7,10 +7,10 @@ locked with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint batches;
 write transaction (BEGIN IMMEDIATE) is the lock.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -27,28 +27,44 @@ async def claim_due(
     """Claim up to ``limit`` due events, at most ``rooms[host]`` (else ``default_room``) for
     each target host: the worker's free notification slots for it. Hosts without room are
     passed over in the query itself, so their backlog does not fill the batch; events beyond
-    a host's room stay QUEUED for later claims."""
+    a host's room stay QUEUED for later claims.
+
+    Expired leases first (few: at most what dead workers had in flight), then QUEUED events
+    oldest due first, read along ``ix_events_due`` so the query stops after ``limit``
+    candidates instead of sorting every due event (its cost does not grow with the backlog)."""
     rooms = rooms or {}
+    params = {"now": now, "full": [host for host, room in rooms.items() if room <= 0]}
+    candidates = []
+    for query in (_EXPIRED, _QUEUED):
+        if len(candidates) < limit:
+            candidates += (await conn.execute(query, params | {"limit": limit - len(candidates)})).all()
+    ids = _within_host_room(candidates, lambda h: rooms.get(h, default_room))
+    if not ids:
+        return []
+    rows = await conn.execute(update(events).where(events.c.id.in_(ids)).values(
+        status="DELIVERING", lease_owner=owner, lease_until=now + lease_ms).returning(*events.c))
+    return sorted(rows.mappings(), key=lambda row: row["seq"])
+
+
+def _candidates(due: Any, order: tuple[Any, ...]) -> Any:
+    """Due events whose subscription has no earlier unresolved event, not for a full host;
+    built once (building a statement costs more than running it)."""
     earlier = aliased(events)
     blocked = exists().where(
         earlier.c.subscription_id == events.c.subscription_id,
         earlier.c.seq < events.c.seq,
         earlier.c.status.in_(UNRESOLVED),
     )
-    due = or_(and_(events.c.status == "QUEUED", events.c.next_attempt_on <= now),
-              and_(events.c.status == "DELIVERING", events.c.lease_until < now))
-    query = select(events.c.id, events.c.target_host).where(due, ~blocked)
-    full = [host for host, room in rooms.items() if room <= 0]
-    if full:
-        query = query.where(or_(events.c.target_host.is_(None), events.c.target_host.notin_(full)))
-    query = query.order_by(events.c.seq).limit(limit).with_for_update(skip_locked=True, of=events)
-    ids = _within_host_room((await conn.execute(query)).all(), lambda h: rooms.get(h, default_room))
-    if not ids:
-        return []
-    await conn.execute(update(events).where(events.c.id.in_(ids)).values(
-        status="DELIVERING", lease_owner=owner, lease_until=now + lease_ms))
-    rows = await conn.execute(select(events).where(events.c.id.in_(ids)).order_by(events.c.seq))
-    return list(rows.mappings())
+    not_full = or_(events.c.target_host.is_(None),
+                   events.c.target_host.notin_(bindparam("full", expanding=True)))
+    return (select(events.c.id, events.c.target_host).where(due, ~blocked, not_full).order_by(*order)
+            .limit(bindparam("limit")).with_for_update(skip_locked=True, of=events))
+
+
+_EXPIRED = _candidates(and_(events.c.status == "DELIVERING", events.c.lease_until < bindparam("now")),
+                       (events.c.seq,))
+_QUEUED = _candidates(and_(events.c.status == "QUEUED", events.c.next_attempt_on <= bindparam("now")),
+                      (events.c.next_attempt_on, events.c.seq))
 
 
 def _within_host_room(candidates: list[Any], host_room: Callable[[str | None], int]) -> list[str]:
@@ -61,16 +77,17 @@ def _within_host_room(candidates: list[Any], host_room: Callable[[str | None], i
     return ids
 
 
-async def settle(conn: AsyncConnection, event_id: str, owner: str, values: dict[str, Any]) -> bool:
-    """Apply ``values`` if ``owner`` still holds the event's lease; False when it lost it."""
-    result = await conn.execute(update(events).where(
-        events.c.id == event_id, events.c.status == "DELIVERING", events.c.lease_owner == owner,
-    ).values(values))
-    return result.rowcount == 1
+async def still_leased(conn: AsyncConnection, event_ids: Iterable[str], owner: str) -> set[str]:
+    """Which of these events ``owner`` still holds, locked until the transaction ends (on
+    SQLite the write transaction is the lock), so their settlement cannot race a takeover."""
+    query = (select(events.c.id).where(events.c.id.in_(list(event_ids)), events.c.status == "DELIVERING",
+                                       events.c.lease_owner == owner).with_for_update())
+    return set((await conn.execute(query)).scalars())
 
 
-async def record_attempt(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(event_attempts.insert(), values)
+async def record_attempts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(event_attempts.insert(), rows)
 
 
 async def resolve_pending(conn: AsyncConnection, event_id: str, values: dict[str, Any]) -> bool:
@@ -91,3 +108,7 @@ async def pending_expired(conn: AsyncConnection, now: int, limit: int) -> list[R
     query = (select(events).where(events.c.status == "PENDING", events.c.pending_until < now)
              .order_by(events.c.seq).limit(limit).with_for_update(skip_locked=True))
     return list((await conn.execute(query)).mappings())
+
+
+async def event(conn: AsyncConnection, event_id: str) -> Row:
+    return (await conn.execute(select(events).where(events.c.id == event_id))).mappings().one()

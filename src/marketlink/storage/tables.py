@@ -238,7 +238,7 @@ events = Table(
     Column("result_message", String(1024)),
     Column("created_on", BigInteger, nullable=False),
     Column("resolved_on", BigInteger),
-    Index("ix_events_due", "status", "next_attempt_on"),
+    Index("ix_events_due", "status", "next_attempt_on", "seq"),
     Index("ix_events_subscription", "subscription_id", "seq"),
     Index("ix_events_vendor", "vendor_id", "created_on", "seq"),
     Index("ix_events_integration", "integration_id", "created_on", "seq"),

@@ -1,0 +1,28 @@
+"""the due index in claim order
+
+The worker claims QUEUED events oldest due first (next_attempt_on, then seq); with seq in the
+index the query stops after the batch it takes instead of sorting every due event.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-29
+"""
+from alembic import op
+
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_due')
+        batch_op.create_index('ix_events_due', ['status', 'next_attempt_on', 'seq'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_due')
+        batch_op.create_index('ix_events_due', ['status', 'next_attempt_on'], unique=False)
