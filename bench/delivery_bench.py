@@ -5,22 +5,29 @@ In one run:
 * ``raw``: the floor. A plain aiohttp GET loop from this process to the product host's fast
   endpoint, ``--concurrency`` connections for ``--seconds``: what the host and the loopback
   stack can take.
-* ``notify-then-fetch``: ``--events`` orders placed through GraphQL (8 at a time) on a
-  ``marketlink serve`` (its worker on, SQLite or a fresh PostgreSQL database). For each order
-  the worker notifies the host; the host (written as a vendor would: token cached, event fetched
-  as JSON) answers success. Measured: events/s from the first order to the last notification,
-  p50/p99 from the order's commit (its answer received) to the notification's arrival, the
-  server's CPU seconds per 1,000 events, and the ratio of events/s to the raw floor.
-
-* ``direct mode``: the same with an integration in DIRECT mode: the worker POSTs the signed
-  document and the host answers from it, without fetching.
+* ``direct mode`` and ``notify-then-fetch``, each in two phases:
+  - drain (the maximum rate): ``--events`` orders placed through GraphQL on a ``marketlink
+    serve`` whose worker is off; then one ``marketlink worker`` process delivers the backlog.
+    Measured: events/s from the first notification's arrival to the last, CPU seconds per
+    1,000 events of the worker and of the server (which answers the host's token and event
+    fetches), and the ratio of events/s to the raw floor.
+  - latency: the server restarted with its own worker; orders placed at half the most that
+    one server takes end to end (or ``--rate``); p50/p99 from each order's commit (its answer
+    received) to its notification's arrival at the host.
+  In DIRECT mode the worker POSTs the signed document and the host answers from it; in
+  notify-then-fetch the host (written as a vendor would: token cached) fetches the event as
+  JSON before answering.
+* ``--old-events N``: then N delivered events (and N attempts) are written straight into the
+  tables and the direct-mode drain runs again: its rate next to the empty database's.
 
 Run:
-``.venv/bin/python bench/delivery_bench.py [--events N] [--seconds S] [--database-url postgresql://...]``.
+``.venv/bin/python bench/delivery_bench.py [--events N] [--host-connections C] [--old-events N]
+[--database-url postgresql://...]``.
 """
 
 import argparse
 import asyncio
+import base64
 import statistics
 import subprocess
 import sys
@@ -74,12 +81,14 @@ class ProductHost:
         self.marketlink = ""
         self.credentials: dict[str, str] = {}
         self.arrivals: dict[str, float] = {}
+        self.phase = ""
         self._token: str | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def notification(self, request: web.Request) -> web.Response:
         event_url = request.query["eventUrl"]
-        self.arrivals[event_url.rsplit("/", 1)[1]] = time.monotonic()
+        if request.match_info["phase"] == self.phase:  # not a straggler of an earlier phase
+            self.arrivals[event_url.rsplit("/", 1)[1]] = time.monotonic()
         async with self._session.get(event_url, headers={"Authorization": f"Bearer {await self._bearer()}",
                                                          "Accept": "application/json"}) as answer:
             await answer.read()
@@ -91,14 +100,16 @@ class ProductHost:
     async def direct(self, request: web.Request) -> web.Response:
         """DIRECT mode: the document is the body; no fetch (signature checks cost the host)."""
         document = await request.json()
-        self.arrivals[request.headers["webhook-id"]] = time.monotonic()
+        if request.match_info["phase"] == self.phase:
+            self.arrivals[request.headers["webhook-id"]] = time.monotonic()
         return web.json_response({"success": document["type"] == "SUBSCRIPTION_ORDER",
                                   "accountIdentifier": "bench"})
 
     async def _bearer(self) -> str:
         if self._token is None:
-            auth = aiohttp.BasicAuth(self.credentials["clientId"], self.credentials["clientSecret"])
-            async with self._session.post(f"{self.marketlink}/oauth2/token", headers={"Authorization": auth.encode()},
+            pair = f"{self.credentials['clientId']}:{self.credentials['clientSecret']}".encode()
+            basic = "Basic " + base64.b64encode(pair).decode()
+            async with self._session.post(f"{self.marketlink}/oauth2/token", headers={"Authorization": basic},
                                           data={"grant_type": "client_credentials"}) as answer:
                 self._token = (await answer.json())["access_token"]
         return self._token
@@ -106,9 +117,9 @@ class ProductHost:
     async def start(self) -> tuple[web.AppRunner, str]:
         self._session = aiohttp.ClientSession()
         app = web.Application()
-        app.router.add_get("/create", self.notification)
+        app.router.add_get("/create/{phase}", self.notification)
         app.router.add_get("/fast", self.fast)
-        app.router.add_post("/direct", self.direct)
+        app.router.add_post("/direct/{phase}", self.direct)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, HOST, 0).start()
@@ -135,8 +146,11 @@ async def raw_rate(url: str, seconds: float, concurrency: int) -> float:
         return done / (time.monotonic() - started)
 
 
-async def configure(gql, host_url: str, developer: str, admin: str, direct: bool = False) -> tuple[dict, dict]:
-    url = host_url + ("/direct" if direct else "/create?eventUrl={eventUrl}")
+async def configure(gql, host: "ProductHost", host_url: str, developer: str, admin: str,  # type: ignore[no-untyped-def]
+                    direct: bool = False) -> tuple[dict, dict]:
+    """A new integration (and buyer) whose URLs name a new phase: the host counts only its events."""
+    host.phase = uuid.uuid4().hex[:8]
+    url = host_url + (f"/direct/{host.phase}" if direct else f"/create/{host.phase}?eventUrl={{eventUrl}}")
     mode = {"deliveryMode": "DIRECT"} if direct else {}
     data = await gql(SETUP, {"integration": {"name": "Bench", "createUrl": url, "cancelUrl": url} | mode,
                              "product": {"name": "Bench", "editions": [{"code": "BASIC", "name": "Basic"}]}},
@@ -194,7 +208,7 @@ class Deployment:
         self.base_url = f"http://{HOST}:{self.port}"
         self.env = server_env(data_dir, database_url, self.port) | {
             "MARKETLINK_ALLOW_PRIVATE_URLS": "true",
-            "MARKETLINK_HTTP_CONNECTIONS_PER_HOST": str(args.concurrency)}
+            "MARKETLINK_HTTP_CONNECTIONS_PER_HOST": str(args.host_connections)}
         self.data_dir, self.database_url = data_dir, database_url
         self.profile = args.profile_worker
         self.server: subprocess.Popen | None = None
@@ -272,7 +286,7 @@ async def drain(gql, host: ProductHost, host_url: str, developer: str, admin: st
                 deployment: Deployment, args, *, direct: bool) -> dict:
     """Orders placed with no worker running; then one worker process delivers the backlog.
     The rate counts from the first notification's arrival to the last."""
-    credentials, order = await configure(gql, host_url, developer, admin, direct)
+    credentials, order = await configure(gql, host, host_url, developer, admin, direct)
     host.credentials, host.arrivals = credentials, {}
     started = time.monotonic()
     await place_orders(gql, order, admin, args.events, None)
@@ -295,7 +309,7 @@ async def latency(gql, host: ProductHost, host_url: str, developer: str, admin: 
                   args, rate: float, *, direct: bool) -> dict:
     """Orders placed at ``rate`` per second on a server whose own worker delivers them:
     time from each order's answer (its commit) to its notification's arrival."""
-    credentials, order = await configure(gql, host_url, developer, admin, direct)
+    credentials, order = await configure(gql, host, host_url, developer, admin, direct)
     host.credentials, host.arrivals = credentials, {}
     count = max(50, min(args.events, int(rate * 10)))
     started = time.monotonic()
@@ -349,7 +363,7 @@ async def fill_old_events(database_url: str, count: int) -> float:
 
 def report(result: dict, database: str, args) -> int:
     print(f"\n{database}: {result['events']} orders per mode, {args.concurrency} connections "
-          f"(raw loop) and per host (worker)\n")
+          f"(raw loop), {args.host_connections} per host (MarketLink)\n")
     print(f"{'workload':<20}{'events/s':>10}{'x raw':>8}{'worker CPU':>11}{'server CPU':>11}{'API orders/s':>14}"
           f"{'at /s':>8}{'p50 ms':>9}{'p99 ms':>9}{'delivered':>11}")
     print(f"{'raw GET loop':<20}{result['floor']:>10.1f}{1.0:>8.2f}")
@@ -398,7 +412,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the raw GET loop")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=8, help="connections of the raw GET loop")
+    parser.add_argument("--host-connections", type=int, default=8,
+                        help="MARKETLINK_HTTP_CONNECTIONS_PER_HOST of the server and worker")
     parser.add_argument("--rate", type=float, default=None,
                         help="orders per second (default: as fast as the API takes them)")
     parser.add_argument("--database-url", default=None, help="postgresql://... (a fresh database is made)")

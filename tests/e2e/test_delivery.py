@@ -5,6 +5,7 @@ notification, gets a token with its inbound client, fetches the event and answer
 import asyncio
 import base64
 import json
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -78,6 +79,13 @@ class Host:
 @pytest.fixture
 async def system(db):
     """MarketLink on a loopback port (worker off: the test drives it), and a way to start hosts."""
+    async with running_system(db) as parts:
+        yield parts
+
+
+@asynccontextmanager
+async def running_system(db):  # type: ignore[no-untyped-def]
+    """What the ``system`` fixture yields, for a database of the caller's."""
     port = free_port()
     settings = settings_for(db.url, allow_private_urls=True, base_url=f"http://127.0.0.1:{port}",
                             run_worker=False, retry_schedule_s=(1.0, 2.0), retry_jitter=0.0)
@@ -106,12 +114,14 @@ async def system(db):
     start_host.app = start_host_app
     start_host.marketlink = f"http://127.0.0.1:{port}"
     http = OutboundHttp(settings)
-    yield app, clock, start_host, Worker(db, app.state.services, http)
-    await http.close()
-    for runner in runners:
-        await runner.cleanup()
-    server.should_exit = True
-    await serving
+    try:
+        yield app, clock, start_host, Worker(db, app.state.services, http)
+    finally:
+        await http.close()
+        for runner in runners:
+            await runner.cleanup()
+        server.should_exit = True
+        await serving
 
 
 async def order_through(app, host: Host, credentials: dict | None = None,

@@ -364,3 +364,81 @@ async def test_an_unreadable_answer_keeps_a_16_kib_excerpt(system):  # noqa: F81
 
 async def _event_status_is(call: Call, subscription_id: str, status: str) -> bool:
     return (await _state(call, subscription_id))["events"][0]["status"] == status
+
+
+# --- the database goes away under a running worker (PostgreSQL restart, failover) -----------
+
+KILL_SESSIONS = """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+  WHERE datname = :database AND pid <> pg_backend_pid()"""
+
+
+async def _admin_sql(*statements: str, **params: str) -> list:  # type: ignore[type-arg]
+    """Run statements on the server's maintenance connection (not the test's database)."""
+    from sqlalchemy import text
+
+    admin = Database(PG_URL)
+    try:
+        async with admin.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            results = [await conn.execute(text(s), params) for s in statements]
+            return [r.scalar() if r.returns_rows else None for r in results]
+    finally:
+        await admin.dispose()
+
+
+async def database_unreachable_for_a_while_under_a_running_worker(pg_database_url):
+    """The worker's database refuses connections for two seconds and every session of it is
+    terminated, as in a restart: claims fail meanwhile, the loop survives, and the order
+    placed before the outage (its event committed, not yet claimed) and one placed after are
+    both delivered."""
+    from sqlalchemy.engine import make_url
+
+    from tests.e2e.test_delivery import running_system
+
+    name = make_url(pg_database_url).database
+    db = Database(pg_database_url)
+    await migrate(db)
+    async with running_system(db) as (app, _, start_host, worker):
+        async def fine(request: web.Request) -> web.Response:
+            return web.json_response({"success": True, "accountIdentifier": "acct"})
+
+        host_url = await start_host.app(_host_app(fine))
+        call = await _admin_call(app, start_host.marketlink)
+        variables = await shop(app, call, host_url, call.admin)
+        before = await _order(call, variables)  # queued; no worker runs yet
+        [_, killed] = await _admin_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false',
+                                       KILL_SESSIONS, database=name)
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        await asyncio.sleep(2.0)  # claims fail: connections are refused
+        refused_meanwhile = await _event_status_is_raw(db, before, "QUEUED")
+        await _admin_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        try:
+            delivered_before = await wait_for(lambda: _event_status_is(call, before, "SUCCEEDED"), 30)
+            after = await _order(call, variables)
+            delivered_after = await wait_for(lambda: _event_status_is(call, after, "SUCCEEDED"), 30)
+            loop_alive = not running.done()
+        finally:
+            stop.set()
+            await running
+    await db.dispose()
+
+    assert killed >= 1
+    assert refused_meanwhile is None  # nothing could be read while connections were refused
+    assert (delivered_before, delivered_after, loop_alive) == (True, True, True)
+
+
+async def _event_status_is_raw(db: Database, subscription_id: str, status: str) -> bool | None:
+    """Whether the subscription's event has ``status``; None when the database refuses."""
+    try:
+        async with db.read() as conn:
+            found = (await conn.execute(select(events.c.status).where(
+                events.c.subscription_id == subscription_id))).scalar_one()
+    except Exception:
+        return None
+    return found == status
+
+
+if PG_URL:
+    test_database_unreachable_for_a_while_under_a_running_worker = \
+        database_unreachable_for_a_while_under_a_running_worker

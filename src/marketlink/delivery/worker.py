@@ -51,7 +51,12 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; wakes on new events, polls otherwise."""
         while not stop.is_set():
-            if not await self.start_due():
+            try:
+                started = await self.start_due()
+            except Exception:  # the database is away (restart, failover): try again after a poll
+                log.exception("delivery.claim_failed")
+                started = 0
+            if not started:
                 await self.services.events_queued.wait(self.services.settings.worker_poll_s)
         await self.drain()
 
@@ -128,19 +133,22 @@ class Worker:
             log.exception("delivery.failed", event_id=event["id"])
 
     async def _targets(self, events: list[dict[str, Any]]) -> dict[str, Target | None]:
-        """Each claimed event's target, with one read for what the batch needs that is not
-        cached (published snapshots are immutable, so theirs are kept; signing secrets are
-        read afresh for every batch, so a rotation takes effect at once)."""
-        missing = {e["integration_version_id"] for e in events} - self._versions.keys()
-        async with self.db.read() as conn:
-            found = {v: await integrations.version_with_secret(conn, self.services, v) for v in missing}
-            for version_id, (version, secret) in found.items():
-                if not version.is_working:
-                    self._remember(version_id, (version, secret))
-            versions = {v: self._versions.get(v) or found[v] for v in
-                        {e["integration_version_id"] for e in events}}
-            direct = {v[0].integration_id for v in versions.values() if v[0].delivery_mode == "DIRECT"}
-            secrets = {i: await webhook_secrets.signing_secrets(conn, self.services, i) for i in direct}
+        """Each claimed event's target. Published snapshots are immutable, so they are kept
+        decrypted in memory; signing secrets are read afresh for every batch that needs them,
+        so a rotation takes effect at once. No read at all when the cache has everything."""
+        wanted = {e["integration_version_id"] for e in events}
+        versions = {v: self._versions[v] for v in wanted if v in self._versions}
+        direct = {v.integration_id for v, _ in versions.values() if v.delivery_mode == "DIRECT"}
+        secrets: dict[str, list[str]] = {}
+        if len(versions) < len(wanted) or direct:
+            async with self.db.read() as conn:
+                for version_id in wanted - versions.keys():
+                    version, secret = await integrations.version_with_secret(conn, self.services, version_id)
+                    versions[version_id] = (version, secret)
+                    if not version.is_working:
+                        self._remember(version_id, (version, secret))
+                direct = {v.integration_id for v, _ in versions.values() if v.delivery_mode == "DIRECT"}
+                secrets = {i: await webhook_secrets.signing_secrets(conn, self.services, i) for i in direct}
         return {e["id"]: self._target(e, *versions[e["integration_version_id"]], secrets)
                 for e in events}
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from marketlink.storage.sqlite_inline import BUSY_TIMEOUT_S, connect_inline
 
 _BEGIN_OPTION = "marketlink_begin"
+APPLICATION_NAME = "marketlink"
 SQLITE_LOCK_WAIT_S = 30.0
 
 
@@ -148,7 +149,10 @@ class LazyWriteTransaction:
 
 def _make_engine(url: str, search_path: str | None, pool_size: int) -> AsyncEngine:
     if not is_sqlite(url):
-        connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
+        # application_name: operators (and tests/e2e/test_delivery_faults.py) find our sessions
+        server_settings = {"application_name": APPLICATION_NAME} | (
+            {"search_path": search_path} if search_path else {})
+        connect_args = {"server_settings": server_settings}
         return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size // 2,
                                    pool_pre_ping=True, connect_args=connect_args)
     # Every read() and write() ends its own transaction, so the pool's rollback on return would

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -239,6 +240,12 @@ events = Table(
     Column("created_on", BigInteger, nullable=False),
     Column("resolved_on", BigInteger),
     Index("ix_events_due", "status", "next_attempt_on", "seq"),
+    # Unresolved events only: the claim's "an earlier event of this subscription is still
+    # open" check (storage/outbox.py writes its IN list as these literals, so both databases
+    # can prove the index applies).
+    Index("ix_events_unresolved", "subscription_id", "seq",
+          sqlite_where=text("status IN ('QUEUED', 'DELIVERING', 'PENDING')"),
+          postgresql_where=text("status IN ('QUEUED', 'DELIVERING', 'PENDING')")),
     Index("ix_events_subscription", "subscription_id", "seq"),
     Index("ix_events_vendor", "vendor_id", "created_on", "seq"),
     Index("ix_events_integration", "integration_id", "created_on", "seq"),
