@@ -17,10 +17,12 @@ from marketlink.crypto import Keyring
 from marketlink.delivery.oauth1 import NonceCache
 from marketlink.demo_host import demo_host_endpoint
 from marketlink.delivery.running import start_worker
+from marketlink.domain.logins import Logins
 from marketlink.domain.services import Services
 from marketlink.protocol.events_endpoint import EventEndpoints
 from marketlink.protocol.token_endpoint import token_endpoint
 from marketlink.storage.database import Database
+from marketlink.web.routes import web_routes
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
@@ -51,6 +53,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         Route("/api/integration/v1/events/{token}", event_endpoints.get, methods=["GET"]),
         Route("/api/integration/v1/events/{token}/result", event_endpoints.post_result,
               methods=["POST"]),
+        *web_routes(Logins(database, services)),
     ]
     if settings.demo_host:
         routes.append(Route("/demo/product-host/events", demo_host_endpoint(settings)))

@@ -1,4 +1,5 @@
-"""The ``marketlink`` command: serve, migrate, demo, token create, vendor create."""
+"""The ``marketlink`` command: serve, migrate, demo, token create, vendor create, user create and
+user set-password."""
 
 import asyncio
 import sys
@@ -10,7 +11,9 @@ import click
 from marketlink.clock import SystemClock
 from marketlink.config import Settings, load_settings
 from marketlink.crypto import Keyring
-from marketlink.domain.actors import Role
+from marketlink.domain.actors import Actor, Role
+from marketlink.domain.errors import Outcome
+from marketlink.domain.models import User
 from marketlink.domain.services import Services
 from marketlink.errors import SettingsError
 from marketlink.storage.database import Database
@@ -18,6 +21,7 @@ from marketlink.storage.migrate import migrate as run_migrations
 from marketlink.storage.migrate import schema_is_current
 
 T = TypeVar("T")
+OPERATOR = Actor(Role.ADMIN, None)  # whoever runs the command acts as a marketplace administrator
 
 
 def _settings() -> Settings:
@@ -149,3 +153,84 @@ def vendor_create(name: str) -> None:
         click.echo(_with_database(_settings(), work))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+@main.group()
+def user() -> None:
+    """Marketplace users: the people of buying companies, who log in to MarketLink."""
+
+
+@user.command("create")
+@click.option("--email", required=True, help="The user's email, used to log in.")
+@click.option("--company", required=True,
+              help="The company's id, or its exact name. It must exist: create it first with "
+                   "the createCompany mutation (this command never creates companies).")
+@click.option("--first-name", default=None, help="Asked for when not given.")
+@click.option("--last-name", default=None, help="Asked for when not given.")
+@click.option("--language", default="en", show_default=True, help="A code such as en or en-US.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input instead of asking "
+                   "for it (then --first-name and --last-name must be given).")
+def user_create(email: str, company: str, first_name: str | None, last_name: str | None,
+                language: str, password_stdin: bool) -> None:
+    """Create a user who can log in, and print the user's id. The password is asked for twice
+    (hidden), or read with --password-stdin."""
+    from marketlink.domain.companies import company_by_id_or_name
+    from marketlink.domain.logins import create_user_with_password
+    from marketlink.domain.passwords import Passwords
+
+    settings = _settings()
+    if password_stdin and (first_name is None or last_name is None):
+        raise click.UsageError("--password-stdin needs --first-name and --last-name")
+    first_name = first_name if first_name is not None else click.prompt("First name", err=True)
+    last_name = last_name if last_name is not None else click.prompt("Last name", err=True)
+    password = _new_password(password_stdin)
+
+    async def work(db: Database, services: Services) -> Outcome[User]:
+        async with db.read() as conn:
+            found = await company_by_id_or_name(conn, OPERATOR, company)
+        if found.value is None:
+            return Outcome.failed(*found.errors)
+        changes = {"companyId": found.value.id, "email": email, "firstName": first_name,
+                   "lastName": last_name, "language": language}
+        return await create_user_with_password(db, OPERATOR, services, Passwords(settings),
+                                               changes, password)
+
+    click.echo(_done(_with_database(settings, work)).id)
+
+
+@user.command("set-password")
+@click.option("--email", required=True, help="The user's email.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input instead of asking.")
+def user_set_password(email: str, password_stdin: bool) -> None:
+    """Give a user a new password. The user's sessions end (logged out everywhere)."""
+    from marketlink.domain.logins import set_password
+    from marketlink.domain.passwords import Passwords
+
+    settings = _settings()
+    password = _new_password(password_stdin)
+    changed = _done(_with_database(settings, lambda db, services: set_password(
+        db, services, Passwords(settings), email, password)))
+    click.echo(f"password set for {changed.email}; the user's sessions have ended", err=True)
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The password from stdin's first line, or asked for twice without echo (on stderr, so
+    that stdout carries only the result)."""
+    from marketlink.domain.passwords import password_problem
+
+    if from_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    if problem := password_problem(password):
+        raise click.UsageError(problem)
+    return password
+
+
+def _done(outcome: Outcome[T]) -> T:
+    """The outcome's value, or its errors as a usage error (exit status 2, nothing written)."""
+    if outcome.value is None:
+        raise click.UsageError("; ".join(e.message.rstrip(".") for e in outcome.errors))
+    return outcome.value

@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     # Bounds on what grows.
     max_inbound_clients: int = Field(default=10, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)
+    # Marketplace logins (docs/adr/0011): session lifetime, sessions kept per user, the failed
+    # attempts allowed per email and per client address in a window, and argon2id's cost
+    # (never below OWASP's minimum of 19 MiB, 2 passes), hashes computed at once.
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    max_sessions_per_user: int = Field(default=10, ge=1, le=100)
+    login_max_failures: int = Field(default=10, ge=1, le=1000)
+    login_max_failures_per_ip: int = Field(default=100, ge=1, le=100_000)
+    login_window_s: float = Field(default=900, gt=0, le=86_400)
+    password_hash_memory_kib: int = Field(default=65_536, ge=19_456, le=4_194_304)
+    password_hash_time_cost: int = Field(default=3, ge=2, le=20)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=16)
+    password_hashes_at_once: int = Field(default=4, ge=1, le=64)
+    # The demo buyer's password (`marketlink demo`); a new random one each run when unset.
+    demo_password: str | None = Field(default=None, repr=False, min_length=12, max_length=1024)
 
     @field_validator("database_url")
     @classmethod

@@ -29,6 +29,7 @@ class Keyring:
     def __init__(self, secret_key: bytes) -> None:
         self._hash_key = _derive(secret_key, b"marketlink/keyed-hash/v1")
         self._aead = AESGCM(_derive(secret_key, b"marketlink/encryption-at-rest/v1"))
+        self._csrf_key = _derive(secret_key, b"marketlink/csrf/v1")
 
     def keyed_hash(self, value: str) -> str:
         """HMAC-SHA256 of ``value`` as hex: what we store for tokens and client secrets."""
@@ -36,6 +37,15 @@ class Keyring:
 
     def matches(self, value: str, stored_hash: str) -> bool:
         return hmac.compare_digest(self.keyed_hash(value), stored_hash)
+
+    def csrf_token(self, binding: str) -> str:
+        """The anti-forgery token of a form, bound to ``binding`` (a session or a login cookie):
+        only this server can compute it, and it is worthless with another binding."""
+        return hmac.new(self._csrf_key, binding.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_matches(self, binding: str, token: str) -> bool:
+        # Bytes: compare_digest refuses str with non-ASCII characters, which a form may send.
+        return hmac.compare_digest(self.csrf_token(binding).encode(), token.encode())
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(12)

@@ -1,9 +1,12 @@
 """Demo data for ``make run``: a vendor, a product with editions, and an integration linked to
-it and published. Loading twice changes nothing but the admin token, which is replaced (a
-token is shown only once, so each run prints a fresh one and revokes the last)."""
+it and published; a buying company and its user, who can log in. Loading twice changes nothing
+but the admin token, which is replaced (a token is shown only once, so each run prints a fresh
+one and revokes the last), and the buyer's password, which is set anew and printed
+(``demo_password``, or a random one)."""
 
 import json
 import os
+import secrets
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.config import Settings
 from marketlink.demo_host import CREDENTIALS_FILE
-from marketlink.domain import inbound_clients, integrations, products, publishing, vendors
+from marketlink.domain import inbound_clients, integrations, logins, products, publishing, vendors
 from marketlink.domain.actors import Actor, Role
 from marketlink.domain.errors import Outcome
+from marketlink.domain.passwords import Passwords
 from marketlink.domain.services import Services
 from marketlink.storage import commerce
 from marketlink.storage.database import Database
@@ -31,25 +35,30 @@ T = TypeVar("T")
 DEMO_INTEGRATION_NAME = "Demo Integration"
 DEMO_COMPANY_ID = "8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b02"
 DEMO_USER_ID = "8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b03"
+DEMO_USER_EMAIL = "ada@demo-buyer.example"
 
 
 @dataclass(frozen=True)
 class Demo:
     token: str
     product_id: str
+    buyer_password: str
 
 
 async def load_demo(db: Database, services: Services) -> Demo:
+    password = services.settings.demo_password or secrets.token_urlsafe(12)
+    password_hash = await Passwords(services.settings).hash(password)  # before the write lock
     async with db.write() as conn:
         if not await vendors.vendor_exists(conn, DEMO_VENDOR_ID):
             await _create_demo_objects(conn, services)
             await _create_demo_buyer(conn, services)
+        await logins.save_password(conn, services, DEMO_USER_ID, password_hash)
         if not (Path(services.settings.data_dir) / CREDENTIALS_FILE).exists():
             await _give_demo_host_credentials(conn, services)
         await vendors.revoke_tokens_named(conn, services, DEMO_TOKEN_NAME)
         token = await vendors.create_token(conn, services, Role.ADMIN, None, DEMO_TOKEN_NAME)
         demo_products, _ = await products.products_page(conn, DEMO_DEVELOPER, None, 1)
-        return Demo(token, demo_products[0].id)
+        return Demo(token, demo_products[0].id, password)
 
 
 async def _create_demo_buyer(conn: AsyncConnection, services: Services) -> None:
@@ -59,7 +68,7 @@ async def _create_demo_buyer(conn: AsyncConnection, services: Services) -> None:
         "id": DEMO_COMPANY_ID, "name": "Demo Buyer", "country": "US", "email": None,
         "website": None, "created_on": now})
     await commerce.insert(conn, commerce.users, {
-        "id": DEMO_USER_ID, "company_id": DEMO_COMPANY_ID, "email": "ada@demo-buyer.example",
+        "id": DEMO_USER_ID, "company_id": DEMO_COMPANY_ID, "email": DEMO_USER_EMAIL,
         "first_name": "Ada", "last_name": "Lovelace", "language": "en", "locale": "en-US",
         "created_on": now, "last_modified": now})
 
@@ -124,6 +133,11 @@ Buy the product (the order is delivered to the demo host, which fetches it and a
 
 A moment later the subscription is ACTIVE with the host's accountIdentifier:
   {_curl(settings, demo.token, look)}
+
+Log in as the buyer at {settings.base_url}/login (a new password on every run unless
+MARKETLINK_DEMO_PASSWORD is set):
+  email:    {DEMO_USER_EMAIL}
+  password: {demo.buyer_password}
 """)
 
 

@@ -41,6 +41,14 @@ class Cli:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
+    def run_with_input(self, stdin: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(MARKETLINK), *args], env=self.env, input=stdin,
+                              capture_output=True, text=True, timeout=60)
+
+    def execute(self, sql: str) -> None:
+        with sqlite3.connect(self.db_file) as conn:
+            conn.execute(sql)
+
     def rows(self, sql: str) -> list[tuple]:
         with sqlite3.connect(self.db_file) as conn:
             return conn.execute(sql).fetchall()
@@ -155,6 +163,8 @@ def test_unknown_role_is_a_usage_error(cli):
 
 @pytest.mark.parametrize("args", [
     ("migrate",), ("demo",), ("serve",), ("vendor", "create", "Acme"), ("token", "create", "--role", "ADMIN"),
+    ("user", "create", "--email", "ada@buyer.example", "--company", "Acme", "--password-stdin"),
+    ("user", "set-password", "--email", "ada@buyer.example", "--password-stdin"),
 ])
 def test_invalid_port_stops_every_command(cli, args):
     done = cli.run(*args, MARKETLINK_PORT="eighty")

@@ -42,3 +42,29 @@ def test_the_printed_order_becomes_active(tmp_path):
     assert re.fullmatch(r"demo-[0-9a-f]{8}", nodes[0]["accountIdentifier"])
     assert {k: nodes[0][k] for k in ("status", "events")} == {
         "status": "ACTIVE", "events": [{"type": "SUBSCRIPTION_ORDER", "status": "SUCCEEDED"}]}
+
+
+def test_the_printed_buyer_logs_in_and_out(tmp_path):
+    server = RunningServer(tmp_path, f"sqlite:///{tmp_path / 'marketlink.db'}")
+    server.start()
+    try:
+        welcome = server.log.read_text()
+        email = re.search(r"^  email:    (\S+)$", welcome, re.M).group(1)
+        password = re.search(r"^  password: (\S+)$", welcome, re.M).group(1)
+        browser = httpx.Client(base_url=server.base_url)
+        form = browser.get("/login", params={"next": "/"})
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        login = browser.post("/login", data={"email": email, "password": password,
+                                             "csrf_token": csrf, "next": "/"})
+        home = browser.get("/")
+        logout = browser.post("/logout", data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)})
+        after = browser.get("/")
+    finally:
+        server.stop()
+
+    assert (email, len(password)) == ("ada@demo-buyer.example", 16)
+    assert (login.status_code, login.headers["location"]) == (303, "/")
+    assert "Logged in as <strong>Ada Lovelace</strong> (ada@demo-buyer.example)." in home.text
+    assert (logout.status_code, logout.headers["location"]) == (303, "/login")
+    assert (after.status_code, after.headers["location"]) == (303, "/login?next=%2F")

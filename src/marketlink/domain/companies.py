@@ -57,6 +57,21 @@ async def visible_company(conn: AsyncConnection, actor: Actor, company_id: objec
     return Company.from_row(row) if row else None
 
 
+async def company_by_id_or_name(
+    conn: AsyncConnection, actor: Actor, id_or_name: str
+) -> Outcome[Company]:
+    """The company with this id, else the one company with this exact name (for operators,
+    who know companies by name)."""
+    if company := await visible_company(conn, actor, id_or_name):
+        return Outcome(company)
+    rows = await store.companies_named(conn, id_or_name.strip(), limit=2) if actor.is_admin else []
+    if len(rows) > 1:
+        return Outcome.failed(error(("company",), Code.DUPLICATE,
+                                    f"more than one company is named {id_or_name!r}: give its id"))
+    return Outcome(Company.from_row(rows[0])) if rows else Outcome.failed(
+        error(("company",), Code.NOT_FOUND, f"no company has the id or name {id_or_name!r}"))
+
+
 async def create_user(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[User]:

@@ -28,6 +28,11 @@ async def user_by_email(conn: AsyncConnection, email: str) -> Row | None:
     return (await conn.execute(select(users).where(users.c.email == email))).mappings().first()
 
 
+async def companies_named(conn: AsyncConnection, name: str, limit: int) -> list[Row]:
+    query = select(companies).where(companies.c.name == name).order_by(companies.c.id).limit(limit)
+    return list((await conn.execute(query)).mappings())
+
+
 async def subscriptions_page(
     conn: AsyncConnection, vendor_id: str | None, company_id: str | None,
     after: tuple[int, str] | None, limit: int,

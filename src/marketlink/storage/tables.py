@@ -280,3 +280,27 @@ webhook_secrets = Table(
     Column("expires_on", BigInteger),
     Index("ix_webhook_secrets_integration", "integration_id", "created_on"),
 )
+
+# --- Marketplace logins (docs/adr/0011-marketplace-logins-and-sessions.md).
+
+# A user's argon2id password hash (the PHC string: algorithm and parameters included).
+user_credentials = Table(
+    "user_credentials",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("changed_on", BigInteger, nullable=False),
+)
+
+# Browser sessions. The id is the keyed hash of the cookie's random token: the token itself is
+# never stored, so reading this table gives no usable cookie. Logout deletes the row.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    Column("expires_on", BigInteger, nullable=False),
+    Index("ix_web_sessions_user", "user_id", "created_on"),
+    Index("ix_web_sessions_expires", "expires_on"),
+)

@@ -1,0 +1,71 @@
+"""Failed-login limits: per email and per client address, within a sliding window.
+
+The policy is one pure function, :func:`locked_out`; :class:`LoginThrottle` keeps the recent
+failures of each key in memory, bounded in keys and in failures per key. Being in memory, the
+limits are per process (docs/adr/0011 says why that is acceptable).
+"""
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from marketlink.config import Settings
+
+MAX_TRACKED_KEYS = 50_000
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    max_failures_per_email: int
+    max_failures_per_ip: int
+    window_ms: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ThrottlePolicy":
+        return cls(settings.login_max_failures, settings.login_max_failures_per_ip,
+                   int(settings.login_window_s * 1000))
+
+
+def locked_out(failures_ms: Sequence[int], now_ms: int, max_failures: int, window_ms: int) -> bool:
+    """True when at least ``max_failures`` of the failure times fall within the window that
+    ends now."""
+    return sum(1 for at in failures_ms if at > now_ms - window_ms) >= max_failures
+
+
+class LoginThrottle:
+    """Remembers recent failures; refuses a key that reached its limit until the window passes."""
+
+    def __init__(self, policy: ThrottlePolicy, max_keys: int = MAX_TRACKED_KEYS) -> None:
+        self.policy, self._max_keys = policy, max_keys
+        self._failures: OrderedDict[str, list[int]] = OrderedDict()
+
+    def refused(self, email: str, client_ip: str, now_ms: int) -> bool:
+        window = self.policy.window_ms
+        return (locked_out(self._failures.get("email:" + email, ()), now_ms,
+                           self.policy.max_failures_per_email, window)
+                or locked_out(self._failures.get("ip:" + client_ip, ()), now_ms,
+                              self.policy.max_failures_per_ip, window))
+
+    def admit(self, email: str, client_ip: str, now_ms: int) -> bool:
+        """Whether an attempt may go on. An admitted attempt counts as a failure until
+        :meth:`succeeded` says otherwise, so concurrent attempts cannot overrun a limit."""
+        if self.refused(email, client_ip, now_ms):
+            return False
+        self._record("email:" + email, now_ms, self.policy.max_failures_per_email)
+        self._record("ip:" + client_ip, now_ms, self.policy.max_failures_per_ip)
+        return True
+
+    def succeeded(self, email: str, client_ip: str, admitted_ms: int) -> None:
+        """The attempt admitted at ``admitted_ms`` succeeded: the email's failures are cleared,
+        and the attempt no longer counts against the address (its other failures still do)."""
+        self._failures.pop("email:" + email, None)
+        if admitted_ms in (recent := self._failures.get("ip:" + client_ip, [])):
+            recent.remove(admitted_ms)
+
+    def _record(self, key: str, now_ms: int, keep: int) -> None:
+        # Only the newest ``keep`` failures can decide a lockout, so older ones are dropped;
+        # the least recently failed keys go first when there are too many.
+        recent = [at for at in self._failures.pop(key, []) if at > now_ms - self.policy.window_ms]
+        self._failures[key] = (recent + [now_ms])[-keep:]
+        while len(self._failures) > self._max_keys:
+            self._failures.popitem(last=False)
