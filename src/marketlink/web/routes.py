@@ -3,7 +3,7 @@
 from starlette.routing import Route
 
 from marketlink.domain.logins import Logins
-from marketlink.web.home import home
+from marketlink.web.home import home, launch
 from marketlink.web.login import LoginPages
 
 
@@ -11,6 +11,7 @@ def web_routes(logins: Logins) -> list[Route]:
     login = LoginPages(logins)
     return [
         Route("/", home, methods=["GET"]),
+        Route("/apps/{subscription_id}/launch", launch, methods=["GET"]),
         Route("/login", login.show, methods=["GET"]),
         Route("/login", login.submit, methods=["POST"]),
         Route("/logout", login.log_out, methods=["POST"]),
