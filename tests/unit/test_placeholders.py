@@ -10,7 +10,7 @@ MARKET = Marketplace("MARKETLINK", "https://market.example")
 
 
 def test_every_accepted_placeholder_has_a_value():
-    values = placeholder_values(USER, COMPANY, SUBSCRIPTION, {"user_identifier": "host-u"}, MARKET)
+    values = placeholder_values(USER, COMPANY, SUBSCRIPTION, "host-u", MARKET)
 
     assert set(values) == PLACEHOLDERS
     assert values == {

@@ -69,8 +69,7 @@ async def _tile(conn: AsyncConnection, services: Services, user: User, company: 
         return AppTile(**base, launch_url=None, problem=NOT_CONFIGURED)
     if sso.validation_errors(configuration):
         return AppTile(**base, launch_url=None, problem=MISCONFIGURED)
-    values = placeholder_values(_user_row(user), company, row, {"user_identifier": row["user_identifier"]},
-                                marketplace(services))
+    values = placeholder_values(_user_row(user), company, row, row["user_identifier"], marketplace(services))
     url = launch_url(configuration.kind, configuration.fields, values, services.settings.base_url, row["id"])
     problem = SAML_NOT_YET if configuration.kind == sso.SAML else NOT_CONFIGURED
     return AppTile(**base, launch_url=url, problem=None if url else problem)

@@ -16,16 +16,17 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z]+\.[A-Za-z]+)\}")
 
 def placeholder_values(
     user: Mapping[str, Any], company: Mapping[str, Any], subscription: Mapping[str, Any] | None,
-    assignment: Mapping[str, Any] | None, marketplace: Marketplace,
+    user_identifier: str | None, marketplace: Marketplace,
 ) -> dict[str, str]:
-    """Every placeholder's value for one user of one subscription."""
+    """Every placeholder's value for one user of one subscription (``user_identifier``: what
+    the host answered to the user's assignment). Absent values are empty text."""
     return {
         "user.uuid": user["id"], "user.email": user["email"], "user.emailAddress": user["email"],
         "user.firstName": user["first_name"], "user.lastName": user["last_name"],
         "user.fullName": f"{user['first_name']} {user['last_name']}".strip(),
         "user.language": user["language"], "user.locale": user["locale"],
         "user.openId": f"{marketplace.base_url}/openid/id/{user['id']}",
-        "user.userIdentifier": (assignment or {}).get("user_identifier") or "",
+        "user.userIdentifier": user_identifier or "",
         "company.uuid": company["id"], "company.name": company["name"],
         "company.externalId": company.get("external_id") or "", "company.country": company["country"] or "",
         "subscription.uuid": (subscription or {}).get("id") or "",
