@@ -20,7 +20,11 @@ from marketlink.delivery.running import start_worker
 from marketlink.domain.logins import Logins
 from marketlink.domain.services import Services
 from marketlink.protocol.events_endpoint import EventEndpoints
+from marketlink.protocol.oidc_client_endpoint import oidc_client_endpoint
 from marketlink.protocol.token_endpoint import token_endpoint
+from marketlink.sso.oidc.endpoints import GRANT_TYPES as OIDC_GRANT_TYPES
+from marketlink.sso.oidc.endpoints import OidcProvider
+from marketlink.sso.saml.endpoints import SamlEndpoints
 from marketlink.storage.database import Database
 from marketlink.web.routes import web_routes
 
@@ -45,15 +49,21 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
             await database.dispose()
 
     event_endpoints = EventEndpoints(database, services, NonceCache())
+    oidc = OidcProvider(database, services)
+    other_grants = dict.fromkeys(OIDC_GRANT_TYPES, oidc.token)
     # An ASGI app as a Route endpoint is called as it is, for GET and POST alike.
     routes = [
         Route("/healthz", health),
         Route("/graphql", api, methods=["GET", "POST"]),
-        Route("/oauth2/token", token_endpoint(database, services), methods=["POST"]),
+        Route("/oauth2/token", token_endpoint(database, services, other_grants), methods=["POST"]),
+        *oidc.routes(),
+        Route("/api/integration/v1/oidc-clients/{id}", oidc_client_endpoint(database, services),
+              methods=["GET"]),
         Route("/api/integration/v1/events/{token}", event_endpoints.get, methods=["GET"]),
         Route("/api/integration/v1/events/{token}/result", event_endpoints.post_result,
               methods=["POST"]),
         *web_routes(Logins(database, services)),
+        *SamlEndpoints(database, services).routes(),
     ]
     if settings.demo_host:
         routes.append(Route("/demo/product-host/events", demo_host_endpoint(settings)))

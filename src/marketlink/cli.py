@@ -1,5 +1,5 @@
-"""The ``marketlink`` command: serve, migrate, demo, token create, vendor create, user create and
-user set-password."""
+"""The ``marketlink`` command: serve, migrate, demo, token create, vendor create, oidc rotate-key,
+user create and user set-password."""
 
 import asyncio
 import sys
@@ -153,6 +153,20 @@ def vendor_create(name: str) -> None:
         click.echo(_with_database(_settings(), work))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+@main.group()
+def oidc() -> None:
+    """The OpenID Connect provider."""
+
+
+@oidc.command("rotate-key")
+def oidc_rotate_key() -> None:
+    """Sign id_tokens with a new RS256 key from now on and print its kid. Previous keys stay
+    published at /oauth2/certs until the id_tokens they signed have expired."""
+    from marketlink.sso.oidc.keys import SigningKeys
+
+    click.echo(_with_database(_settings(), lambda db, services: SigningKeys(db, services).rotate()))
 
 
 @main.group()

@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     password_hashes_at_once: int = Field(default=4, ge=1, le=64)
     # The demo buyer's password (`marketlink demo`); a new random one each run when unset.
     demo_password: str | None = Field(default=None, repr=False, min_length=12, max_length=1024)
+    # OpenID Connect provider (docs/adr/0012): lifetimes of codes and tokens. A retired signing
+    # key stays published for the id_token lifetime (plus clock skew) after its rotation.
+    oidc_code_lifetime_s: int = Field(default=60, ge=10, le=600)
+    oidc_access_token_lifetime_s: int = Field(default=3600, ge=60, le=86_400)
+    oidc_refresh_token_lifetime_s: int = Field(default=30 * 86_400, ge=3600, le=365 * 86_400)
+    oidc_id_token_lifetime_s: int = Field(default=3600, ge=60, le=86_400)
+    # SAML identity provider (docs/adr/0013): how old an AuthnRequest may be when answered (its
+    # ID is remembered that long, to refuse replays) and how far ahead of our clock it may be.
+    saml_authn_request_max_age_s: int = Field(default=600, ge=30, le=86_400)
+    saml_clock_skew_s: int = Field(default=60, ge=0, le=3600)
 
     @field_validator("database_url")
     @classmethod

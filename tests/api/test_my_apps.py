@@ -1,12 +1,13 @@
 """My Apps (SPEC §5, issue 4 items 4-5): the logged-in user's apps, and where each tile leads:
-a bookmark with its placeholders filled in, an OpenID Connect initiateLoginUrl with the issuer;
-another company's or an unassigned app is not found."""
+a bookmark with its placeholders filled in, an OpenID Connect initiateLoginUrl with the issuer,
+a SAML app its IdP-initiated login; another company's or an unassigned app is not found."""
 
+import re
 from urllib.parse import quote
 
 import pytest
 
-from marketlink.domain.my_apps import NOT_CONFIGURED, SAML_NOT_YET
+from marketlink.domain.my_apps import NOT_CONFIGURED
 from tests.api.test_assignments import assign
 from tests.api.test_sso_configurations import ADD_BOOKMARK
 from tests.api.test_subscription_lifecycle import PUBLISH_LINK, SETUP, URLS, answer
@@ -42,6 +43,13 @@ async def bought(site, name: str, sso: tuple[str, dict] | None, *, assigned: boo
     return subscription
 
 
+async def order_document(site, subscription: str) -> dict:
+    data = await site.world.api.data("""query($s: ID!) { subscription(id: $s) { events { type document } } }""",
+                                     {"s": subscription}, site.world.admin)
+    [order] = [e for e in data["subscription"]["events"] if e["type"] == "SUBSCRIPTION_ORDER"]
+    return order["document"]
+
+
 @pytest.fixture
 async def site(db):
     async with open_site(db) as opened:
@@ -69,7 +77,7 @@ async def test_my_apps_lists_the_assigned_active_apps_and_launches_each_kind(sit
     assert listed == [
         "<li>", f'<a href="/apps/{bookmark}/launch">Books</a>', "<small>(BASIC)</small>",
         "<li>", f'<a href="/apps/{oidc}/launch">Chat</a>', "<small>(BASIC)</small>",
-        "<li>", f"<span>Docs</span> <small>{SAML_NOT_YET}</small>", "<small>(BASIC)</small>",
+        "<li>", f'<a href="/apps/{saml}/launch">Docs</a>', "<small>(BASIC)</small>",
         "<li>", f"<span>Envelopes</span> <small>{NOT_CONFIGURED}</small>", "<small>(BASIC)</small>"]
     assert "Files" not in home.text  # bought, but Ada is not assigned
     assert (launches[bookmark].status_code, launches[bookmark].headers["location"]) == (
@@ -77,8 +85,13 @@ async def test_my_apps_lists_the_assigned_active_apps_and_launches_each_kind(sit
              f"&account=acct-Books")
     assert (launches[oidc].status_code, launches[oidc].headers["location"]) == (
         303, f"https://chat.example/login?tenant=1&iss={quote(site.world.settings.base_url, safe='')}")
-    assert (launches[saml].status_code, launches[plain].status_code) == (404, 404)
-    assert SAML_NOT_YET in launches[saml].text and NOT_CONFIGURED in launches[plain].text
+    [saml_metadata] = [link["href"] for link in (await order_document(site, saml))["links"]
+                       if link["rel"] == "samlIdp"]
+    assert launches[saml].status_code == 303
+    assert launches[saml].headers["location"] == saml_metadata.removesuffix("/metadata") + "/login"
+    assert re.fullmatch(re.escape(site.world.settings.base_url) + r"/saml/idp/[0-9a-f-]{36}/login",
+                        launches[saml].headers["location"])
+    assert launches[plain].status_code == 404 and NOT_CONFIGURED in launches[plain].text
 
 
 async def test_another_users_or_an_unknown_app_is_not_found(site):

@@ -5,7 +5,7 @@ of the subscription's integration:
 - BOOKMARK: the configured URL, placeholders filled in (percent-encoded);
 - OPENID_CONNECT: ``initiateLoginUrl?iss=<issuer>`` (OpenID Connect Core, third-party initiated
   login); without an initiateLoginUrl the tile has no link;
-- SAML: the IdP-initiated login of the subscription (not built yet: no link, says so);
+- SAML: the IdP-initiated login of the subscription's IdP (``/saml/idp/<id>/login``);
 - none: no link.
 
 A configuration whose ``validationErrors`` are not empty still shows its tile, without a link
@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from marketlink.domain import sso
+from marketlink.domain import saml_idps, sso
 from marketlink.domain.events import marketplace
 from marketlink.domain.models import IntegrationVersion, User
 from marketlink.domain.placeholders import fill, placeholder_values
@@ -30,7 +30,6 @@ from marketlink.storage import integrations as integration_store
 
 NOT_CONFIGURED = "This app has no sign-in configured yet."
 MISCONFIGURED = "This app's sign-in is not configured correctly yet; ask its vendor."
-SAML_NOT_YET = "SAML sign-in from My Apps is not available yet."
 
 
 @dataclass(frozen=True)
@@ -70,14 +69,16 @@ async def _tile(conn: AsyncConnection, services: Services, user: User, company: 
     if sso.validation_errors(configuration):
         return AppTile(**base, launch_url=None, problem=MISCONFIGURED)
     values = placeholder_values(_user_row(user), company, row, row["user_identifier"], marketplace(services))
-    url = launch_url(configuration.kind, configuration.fields, values, services.settings.base_url, row["id"])
-    problem = SAML_NOT_YET if configuration.kind == sso.SAML else NOT_CONFIGURED
-    return AppTile(**base, launch_url=url, problem=None if url else problem)
+    if configuration.kind == sso.SAML:
+        idp_id = await saml_idps.idp_of_subscription(conn, version, row["id"])
+        url = saml_idps.Urls.of(services.settings.base_url, idp_id).login if idp_id else None
+    else:
+        url = launch_url(configuration.kind, configuration.fields, values, services.settings.base_url)
+    return AppTile(**base, launch_url=url, problem=None if url else NOT_CONFIGURED)
 
 
-def launch_url(kind: str, fields: Mapping[str, Any], values: Mapping[str, str], issuer: str,
-               subscription_id: str) -> str | None:
-    """Where a tile leads (pure)."""
+def launch_url(kind: str, fields: Mapping[str, Any], values: Mapping[str, str], issuer: str) -> str | None:
+    """Where a bookmark or OpenID Connect tile leads (pure)."""
     if kind == sso.BOOKMARK:
         return fill(fields["url"], values, in_url=True)
     if kind == sso.OPENID_CONNECT:

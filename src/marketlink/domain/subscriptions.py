@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.domain import event_documents as docs
 from marketlink.domain import lifecycle
+from marketlink.domain import oidc_clients
+from marketlink.domain import saml_idps
 from marketlink.domain.actors import Actor
 from marketlink.domain.companies import admin_only, visible_company, visible_user
 from marketlink.domain.errors import Code, Outcome, UserError, error, not_found
@@ -56,7 +58,8 @@ async def create_subscription(
         "order": docs.order(subscription["edition_code"], subscription["pricing_duration"],
                             subscription["items"]),
         "configuration": subscription["configuration"],
-    })
+    }, links=await oidc_clients.order_links(conn, services, snapshot, subscription["id"])
+        + await saml_idps.order_links(conn, services, snapshot, subscription["id"]))
     await record_event(conn, services, snapshot, document, product_id=product.id,
                        subscription_id=subscription["id"])
     return Outcome(Subscription.from_row(subscription))

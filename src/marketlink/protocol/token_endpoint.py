@@ -3,15 +3,17 @@
 Client authentication by HTTP Basic (id and secret form-urlencoded, RFC 6749 §2.3.1) or by
 ``client_id`` / ``client_secret`` form fields, not both. ``scope`` may be left out or be
 ``ROLE_APPLICATION``. Errors are RFC 6749 §5.2 bodies. The authorization-code and refresh-token
-grants of the OpenID provider join this endpoint in the SSO issue.
+grants of the OpenID provider are handed, with the form already read, to ``other_grants``
+(``sso/oidc/endpoints.py``).
 """
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from marketlink.domain import inbound_tokens
 from marketlink.domain.services import Services
@@ -21,11 +23,17 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_FORM_BYTES = 8192
 
 
-def token_endpoint(db: Database, services: Services):  # type: ignore[no-untyped-def]
-    async def endpoint(request: Request) -> JSONResponse:
+OtherGrants = Callable[[Request, dict[str, str]], Awaitable[Response]]
+
+
+def token_endpoint(db: Database, services: Services,  # type: ignore[no-untyped-def]
+                   other_grants: dict[str, OtherGrants] | None = None):
+    async def endpoint(request: Request) -> Response:
         form, problem = await _form(request)
         if problem:
             return _error(400, "invalid_request", problem)
+        if handler := (other_grants or {}).get(form.get("grant_type", "")):
+            return await handler(request, form)
         credentials, basic = _client_credentials(request, form)
         if credentials is None:
             return _error(401 if basic else 400, "invalid_client" if basic else "invalid_request",

@@ -304,3 +304,115 @@ web_sessions = Table(
     Index("ix_web_sessions_user", "user_id", "created_on"),
     Index("ix_web_sessions_expires", "expires_on"),
 )
+
+# --- OpenID Connect provider (docs/adr/0012-openid-provider.md).
+
+# RS256 signing keys. The private JWK is encrypted at rest; a retired key no longer signs and is
+# published at /oauth2/certs until ``expires_on``, when every id_token it signed has expired.
+oidc_signing_keys = Table(
+    "oidc_signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("private_jwk", Text, nullable=False),
+    Column("public_jwk", JSON, nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    Column("retired_on", BigInteger),
+    Column("expires_on", BigInteger),
+    Index("ix_oidc_signing_keys_created", "created_on"),
+)
+
+# Relying parties: one per subscription, or one per integration for PER_MARKETPLACE and
+# PER_ENVIRONMENT (``scope_key`` is the subscription id or the method). The secret is kept as a
+# keyed hash (checked at the token endpoint) and encrypted (handed to the host on request).
+oidc_clients = Table(
+    "oidc_clients",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("integration_id", ID, ForeignKey("integration_versions.id"), nullable=False),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id")),
+    Column("creation_method", String(32), nullable=False),
+    Column("scope_key", String(64), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("secret_encrypted", Text, nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    Index("ix_oidc_clients_scope", "integration_id", "scope_key", unique=True),
+)
+
+# Authorization codes: single use (``used_on``), short-lived, stored as their keyed hash.
+oidc_codes = Table(
+    "oidc_codes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("oidc_client_id", ID, ForeignKey("oidc_clients.id"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=False),
+    Column("redirect_uri", URL, nullable=False),
+    Column("scope", String(255), nullable=False),
+    Column("nonce", String(255)),
+    Column("code_challenge", String(128)),
+    Column("code_challenge_method", String(8)),
+    Column("auth_time", BigInteger, nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    Column("expires_on", BigInteger, nullable=False),
+    Column("used_on", BigInteger),
+    Index("ix_oidc_codes_nonce", "oidc_client_id", "nonce"),
+    Index("ix_oidc_codes_expires", "expires_on"),
+)
+
+# Access and refresh tokens (opaque; keyed hashes only). ``code_id`` names the code the chain of
+# refreshed tokens started from: a replayed code or refresh token revokes the whole chain.
+oidc_tokens = Table(
+    "oidc_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("oidc_client_id", ID, ForeignKey("oidc_clients.id"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id"), nullable=False),
+    Column("code_id", ID, nullable=False),
+    Column("access_token_hash", String(64), nullable=False, unique=True),
+    Column("refresh_token_hash", String(64), unique=True),
+    Column("scope", String(255), nullable=False),
+    Column("auth_time", BigInteger, nullable=False),
+    Column("issued_on", BigInteger, nullable=False),
+    Column("access_expires_on", BigInteger, nullable=False),
+    Column("refresh_expires_on", BigInteger),
+    # The later of the two expiries: past it the row is useless and may be deleted.
+    Column("expires_on", BigInteger, nullable=False),
+    Column("revoked_on", BigInteger),
+    Index("ix_oidc_tokens_code", "code_id"),
+    Index("ix_oidc_tokens_expires", "expires_on"),
+)
+
+# --- SAML 2.0 identity provider (docs/adr/0013-saml-identity-provider.md).
+
+# One IdP per subscription, or one per integration (``scope_key`` is the subscription id or the
+# creation method), as ``idpConfigurationCreationMethod`` said when the order was placed. The row
+# is made with the order (its id is in the order event's ``samlIdp`` link); the signing key and
+# its self-signed certificate are made at first need. The private key is encrypted at rest.
+saml_identity_providers = Table(
+    "saml_identity_providers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("integration_id", ID, ForeignKey("integration_versions.id"), nullable=False),
+    Column("subscription_id", ID, ForeignKey("subscriptions.id")),
+    Column("creation_method", String(32), nullable=False),
+    Column("scope_key", String(64), nullable=False),
+    Column("private_key", Text),
+    Column("certificate", Text),
+    Column("created_on", BigInteger, nullable=False),
+    Column("keys_created_on", BigInteger),
+    Index("ix_saml_identity_providers_scope", "integration_id", "scope_key", unique=True),
+)
+
+# IDs of the AuthnRequests answered, kept until the request would be too old to accept anyway:
+# a request ID seen twice is a replay.
+saml_authn_requests = Table(
+    "saml_authn_requests",
+    metadata,
+    Column("idp_id", ID, ForeignKey("saml_identity_providers.id"), primary_key=True),
+    Column("request_id", String(256), primary_key=True),
+    Column("expires_on", BigInteger, nullable=False),
+    Index("ix_saml_authn_requests_expires", "expires_on"),
+)
