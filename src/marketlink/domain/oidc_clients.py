@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.crypto import random_client_id, random_secret
+from marketlink.domain import sso
 from marketlink.domain.ids import new_id, normalized_id
 from marketlink.domain.inbound_tokens import InboundCaller
 from marketlink.domain.models import IntegrationVersion
@@ -26,7 +27,6 @@ from marketlink.domain.sso import OPENID_CONNECT
 from marketlink.storage import integrations as integration_store
 from marketlink.storage import oidc as store
 
-PER_SUBSCRIPTION = "PER_SUBSCRIPTION"
 LINK_REL = "oidcClient"
 PATH = "/api/integration/v1/oidc-clients/"
 
@@ -47,12 +47,12 @@ async def order_links(conn: AsyncConnection, services: Services, snapshot: Integ
     if snapshot.sso is None or snapshot.sso.kind != OPENID_CONNECT:
         return []
     method = snapshot.sso.fields["clientCreationMethod"]
-    scope_key = subscription_id if method == PER_SUBSCRIPTION else method
+    scope_key = sso.scope_key(method, subscription_id)
     row = await store.client_for_scope(conn, snapshot.integration_id, scope_key)
     if row is None:
         await store.insert_client_unless_exists(conn, _new_client(
             services, snapshot.integration_id, method, scope_key,
-            subscription_id if method == PER_SUBSCRIPTION else None))
+            sso.scoped_subscription(method, subscription_id)))
         row = await store.client_for_scope(conn, snapshot.integration_id, scope_key)
     return [{"rel": LINK_REL, "href": services.settings.base_url + PATH + row["id"]}]
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.domain.events import marketplace
+from marketlink.domain import sso
 from marketlink.domain.ids import new_id, normalized_id
 from marketlink.domain.models import IntegrationVersion, SsoConfiguration
 from marketlink.domain.services import Services
@@ -26,7 +27,6 @@ from marketlink.domain.placeholders import placeholder_values
 from marketlink.storage import integrations as integration_store
 from marketlink.storage import saml as store
 
-PER_SUBSCRIPTION = "PER_SUBSCRIPTION"
 LINK_REL = "samlIdp"
 PATH = "/saml/idp/"
 
@@ -94,12 +94,12 @@ async def order_links(conn: AsyncConnection, services: Services, snapshot: Integ
     if snapshot.sso is None or snapshot.sso.kind != SAML:
         return []
     method = snapshot.sso.fields["idpConfigurationCreationMethod"]
-    scope_key = subscription_id if method == PER_SUBSCRIPTION else method
+    scope_key = sso.scope_key(method, subscription_id)
     row = await store.idp_for_scope(conn, snapshot.integration_id, scope_key)
     if row is None:
         await store.insert_idp_unless_exists(conn, {
             "id": new_id(), "integration_id": snapshot.integration_id,
-            "subscription_id": subscription_id if method == PER_SUBSCRIPTION else None,
+            "subscription_id": sso.scoped_subscription(method, subscription_id),
             "creation_method": method, "scope_key": scope_key,
             "created_on": services.clock.now_ms()})
         row = await store.idp_for_scope(conn, snapshot.integration_id, scope_key)
@@ -112,7 +112,7 @@ async def idp_of_subscription(conn: AsyncConnection, snapshot: IntegrationVersio
     if snapshot.sso is None or snapshot.sso.kind != SAML:
         return None
     method = snapshot.sso.fields["idpConfigurationCreationMethod"]
-    scope_key = subscription_id if method == PER_SUBSCRIPTION else method
+    scope_key = sso.scope_key(method, subscription_id)
     row = await store.idp_for_scope(conn, snapshot.integration_id, scope_key)
     return row["id"] if row else None
 

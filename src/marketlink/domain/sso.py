@@ -17,6 +17,7 @@ from marketlink.domain.urls import template_url_problem
 
 BOOKMARK, OPENID_CONNECT, SAML = "BOOKMARK", "OPENID_CONNECT", "SAML"
 CREATION_METHODS = ("PER_SUBSCRIPTION", "PER_MARKETPLACE", "PER_ENVIRONMENT")
+PER_SUBSCRIPTION = "PER_SUBSCRIPTION"
 MAX_TEXT = 1024
 MAX_LIST = 20
 MAX_ATTRIBUTES = 50
@@ -29,6 +30,17 @@ PLACEHOLDERS = frozenset({
     "marketplace.baseUrl",
 })
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def scope_key(creation_method: str, subscription_id: str) -> str:
+    """What an OIDC client or SAML IdP is shared by: the subscription (``PER_SUBSCRIPTION``),
+    else the creation method itself (one deployment is one marketplace and one environment)."""
+    return subscription_id if creation_method == PER_SUBSCRIPTION else creation_method
+
+
+def scoped_subscription(creation_method: str, subscription_id: str) -> str | None:
+    """The subscription a client or IdP serves alone, or None when it is shared."""
+    return subscription_id if creation_method == PER_SUBSCRIPTION else None
 
 
 @dataclass(frozen=True)
