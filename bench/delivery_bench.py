@@ -352,6 +352,9 @@ async def fill_old_events(database_url: str, count: int) -> float:
         async with engine.begin() as conn:
             await conn.execute(text(events_sql), {"n": count})
             await conn.execute(text(attempts_sql), {"n": count})
+        if not pg:  # as old rows would be by now: in the database file, not the WAL
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         if pg:  # as old rows would be by now; else autovacuum starts in the middle of the drain
             async with engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -24,6 +24,7 @@ from marketlink.storage.sqlite_inline import BUSY_TIMEOUT_S, connect_inline
 _BEGIN_OPTION = "marketlink_begin"
 APPLICATION_NAME = "marketlink"
 SQLITE_LOCK_WAIT_S = 30.0
+SQLITE_MMAP_BYTES = 1 << 30  # address space only: the OS keeps what is used
 
 
 class HasErrors(Protocol):
@@ -176,6 +177,9 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Large tables of random (UUID) keys: index pages are read through a shared memory map
+        # rather than copied into each connection's small page cache (2 MB by default).
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
