@@ -3,9 +3,9 @@
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from marketlink.storage.sign_ins import active_assignments
 from marketlink.storage.tables import assignments, products, subscriptions
 
 Row = Mapping[str, Any]
@@ -13,12 +13,9 @@ MAX_APPS = 200  # a page of tiles; nobody is assigned to more apps than this
 
 
 def _assigned(user_id: str) -> Any:
-    return (select(subscriptions, products.c.name.label("product_name"),
-                   assignments.c.user_identifier)
-            .join(assignments, assignments.c.subscription_id == subscriptions.c.id)
-            .join(products, products.c.id == subscriptions.c.product_id)
-            .where(assignments.c.user_id == user_id, assignments.c.status == "ACTIVE",
-                   subscriptions.c.status == "ACTIVE"))
+    return (active_assignments(user_id, subscriptions, products.c.name.label("product_name"),
+                               assignments.c.user_identifier)
+            .join(products, products.c.id == subscriptions.c.product_id))
 
 
 async def assigned_subscriptions(conn: AsyncConnection, user_id: str) -> list[Row]:

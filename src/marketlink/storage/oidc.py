@@ -9,6 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from marketlink.storage.sign_ins import active_assignments
+
 from marketlink.storage.tables import (
     assignments,
     companies,
@@ -22,7 +24,6 @@ from marketlink.storage.tables import (
 )
 
 Row = Mapping[str, Any]
-ACTIVE = "ACTIVE"
 
 
 # --- Signing keys
@@ -103,17 +104,14 @@ async def sign_in_subject(conn: AsyncConnection, user_id: str, integration_id: s
                           subscription_id: str | None) -> Row | None:
     """The user, their company and the oldest ACTIVE subscription of the integration (or
     exactly ``subscription_id``) to which the user has an ACTIVE assignment; None if none."""
-    query = (select(users.c.id.label("user_id"), users.c.email, users.c.first_name,
-                    users.c.last_name, users.c.locale, companies.c.id.label("company_id"),
-                    companies.c.name.label("company_name"),
-                    subscriptions.c.id.label("subscription_id"), subscriptions.c.creator_id)
-             .select_from(assignments)
-             .join(subscriptions, subscriptions.c.id == assignments.c.subscription_id)
+    query = (active_assignments(
+                user_id, users.c.id.label("user_id"), users.c.email, users.c.first_name,
+                users.c.last_name, users.c.locale, companies.c.id.label("company_id"),
+                companies.c.name.label("company_name"),
+                subscriptions.c.id.label("subscription_id"), subscriptions.c.creator_id)
              .join(users, users.c.id == assignments.c.user_id)
              .join(companies, companies.c.id == users.c.company_id)
-             .where(assignments.c.user_id == user_id, assignments.c.status == ACTIVE,
-                    subscriptions.c.integration_id == integration_id,
-                    subscriptions.c.status == ACTIVE)
+             .where(subscriptions.c.integration_id == integration_id)
              .order_by(subscriptions.c.created_on, subscriptions.c.id).limit(1))
     if subscription_id is not None:
         query = query.where(subscriptions.c.id == subscription_id)

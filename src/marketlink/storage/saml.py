@@ -9,6 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from marketlink.storage.sign_ins import active_assignments
+
 from marketlink.storage.tables import (
     assignments,
     companies,
@@ -19,7 +21,6 @@ from marketlink.storage.tables import (
 )
 
 Row = Mapping[str, Any]
-ACTIVE = "ACTIVE"
 
 
 def _insert(conn: AsyncConnection):  # type: ignore[no-untyped-def]
@@ -71,11 +72,8 @@ async def sign_in_subscription(conn: AsyncConnection, user_id: str, integration_
                                subscription_id: str | None) -> Row | None:
     """The oldest ACTIVE subscription of the integration (or exactly ``subscription_id``) to
     which the user has an ACTIVE assignment, with the assignment's ``user_identifier``."""
-    query = (select(subscriptions, assignments.c.user_identifier)
-             .join(assignments, assignments.c.subscription_id == subscriptions.c.id)
-             .where(assignments.c.user_id == user_id, assignments.c.status == ACTIVE,
-                    subscriptions.c.integration_id == integration_id,
-                    subscriptions.c.status == ACTIVE)
+    query = (active_assignments(user_id, subscriptions, assignments.c.user_identifier)
+             .where(subscriptions.c.integration_id == integration_id)
              .order_by(subscriptions.c.created_on, subscriptions.c.id).limit(1))
     if subscription_id is not None:
         query = query.where(subscriptions.c.id == subscription_id)
