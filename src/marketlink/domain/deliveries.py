@@ -19,6 +19,7 @@ from marketlink.domain.services import Services
 from marketlink.storage import commerce as commerce_store
 from marketlink.storage import integrations as integration_store
 from marketlink.storage import bulk, outbox
+from marketlink.storage import events as event_store
 from marketlink.storage.tables import events as events_table
 
 FINAL = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "INVALID_RESPONSE": "FAILED", "GONE": "FAILED"}
@@ -161,10 +162,12 @@ async def _apply_to_subscription(
     conn: AsyncConnection, event: dict[str, Any], status: str, outcome: AttemptOutcome, now: int
 ) -> None:
     subscription, assignment = _consequences(event, status, outcome)
-    await bulk.update_rows(conn, commerce_store.subscriptions,
-                             [(event["subscription_id"], subscription | {"last_modified": now})] if subscription else [])
-    await bulk.update_rows(conn, commerce_store.assignments,
-                             [(event["assignment_id"], assignment | {"last_modified": now})] if assignment else [])
+    if subscription:
+        await commerce_store.update(conn, commerce_store.subscriptions, event["subscription_id"],
+                                    subscription | {"last_modified": now})
+    if assignment:
+        await commerce_store.update(conn, commerce_store.assignments, event["assignment_id"],
+                                    assignment | {"last_modified": now})
 
 
 PENDING_TIMEOUT = "PENDING_TIMEOUT"
@@ -180,6 +183,6 @@ async def expire_pending(conn: AsyncConnection, services: Services, now: int, li
     for event in await outbox.pending_expired(conn, now, limit):
         if (await resolve_pending(conn, dict(event), outcome, now)).accepted:
             expired += 1
-            await event_status.queue_status_event(conn, services, event, await outbox.event(conn, event["id"]),
-                                                  event_status.TIMED_OUT)
+            resolved = await event_store.event_by_id(conn, event["id"])
+            await event_status.queue_status_event(conn, services, event, resolved, event_status.TIMED_OUT)
     return expired

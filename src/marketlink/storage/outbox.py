@@ -113,7 +113,3 @@ async def pending_expired(conn: AsyncConnection, now: int, limit: int) -> list[R
     query = (select(events).where(events.c.status == "PENDING", events.c.pending_until < now)
              .order_by(events.c.seq).limit(limit).with_for_update(skip_locked=True))
     return list((await conn.execute(query)).mappings())
-
-
-async def event(conn: AsyncConnection, event_id: str) -> Row:
-    return (await conn.execute(select(events).where(events.c.id == event_id))).mappings().one()
