@@ -229,6 +229,24 @@ def user_set_password(email: str, password_stdin: bool) -> None:
     click.echo(f"password set for {changed.email}; the user's sessions have ended", err=True)
 
 
+@user.command("grant")
+@click.option("--email", required=True, help="The user's email.")
+@click.option("--role", type=click.Choice([r.value for r in Role] + ["NONE"]), required=True,
+              help="ADMIN (everything), DEVELOPER (one vendor's integrations), or NONE "
+                   "(no console access).")
+@click.option("--vendor", "vendor_id", default=None, help="The vendor of a DEVELOPER.")
+def user_grant(email: str, role: str, vendor_id: str | None) -> None:
+    """Let a user into the console at /console, as ADMIN or as a vendor's DEVELOPER (replaces
+    the user's earlier role)."""
+    from marketlink.domain.console_access import grant_console_role
+
+    settings = _settings()
+    chosen = None if role == "NONE" else Role(role)
+    _done(_with_database(settings, lambda db, services: db.command(
+        lambda conn: grant_console_role(conn, services, email, chosen, vendor_id))))
+    click.echo(f"{email}: console role {role}", err=True)
+
+
 def _new_password(from_stdin: bool) -> str:
     """The password from stdin's first line, or asked for twice without echo (on stderr, so
     that stdout carries only the result)."""

@@ -292,6 +292,19 @@ user_credentials = Table(
     Column("changed_on", BigInteger, nullable=False),
 )
 
+# Who may use the console (issue 5): one role per user, ADMIN or DEVELOPER of one vendor. A user
+# without a row is a buyer's user only (My Apps).
+console_roles = Table(
+    "console_roles",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("vendor_id", ID, ForeignKey("vendors.id")),
+    # For a role bound to a buying company (a company admin), should one be added.
+    Column("company_id", ID, ForeignKey("companies.id")),
+    Column("granted_on", BigInteger, nullable=False),
+)
+
 # Browser sessions. The id is the keyed hash of the cookie's random token: the token itself is
 # never stored, so reading this table gives no usable cookie. Logout deletes the row.
 web_sessions = Table(
@@ -357,6 +370,9 @@ oidc_codes = Table(
     Column("created_on", BigInteger, nullable=False),
     Column("expires_on", BigInteger, nullable=False),
     Column("used_on", BigInteger),
+    # The login session the code was issued in (a value derived from it, also the id_token's
+    # ``sid``): logging out ends what it bought and tells the relying party.
+    Column("sid", String(64)),
     Index("ix_oidc_codes_nonce", "oidc_client_id", "nonce"),
     Index("ix_oidc_codes_expires", "expires_on"),
 )
@@ -381,7 +397,9 @@ oidc_tokens = Table(
     # The later of the two expiries: past it the row is useless and may be deleted.
     Column("expires_on", BigInteger, nullable=False),
     Column("revoked_on", BigInteger),
+    Column("sid", String(64)),
     Index("ix_oidc_tokens_code", "code_id"),
+    Index("ix_oidc_tokens_sid", "sid"),
     Index("ix_oidc_tokens_expires", "expires_on"),
 )
 

@@ -78,10 +78,10 @@ def session_form_is_genuine(request: Request, signed: SignedIn, form: dict[str, 
         "session:" + signed.session.id, form.get("csrf_token", ""))
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_form(request: Request, max_fields: int = MAX_FORM_FIELDS) -> dict[str, str]:
     """The posted fields as text (the body size is bounded by ``BodySizeLimit``; files and
-    more than ``MAX_FORM_FIELDS`` fields are refused with 400)."""
-    form: FormData = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    more than ``max_fields`` fields are refused with 400)."""
+    form: FormData = await request.form(max_files=0, max_fields=max_fields)
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 

@@ -18,9 +18,19 @@ PAGE_HEADERS = {
 }
 
 
-def page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+# The console runs its own script (``/console/static/console.js``: live updates, copy buttons)
+# and nothing else: no inline script, no other origin.
+CONSOLE_HEADERS = PAGE_HEADERS | {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; "
+                               "img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+def page(template: str, status_code: int = 200, headers: dict[str, str] | None = None,
+         **context: object) -> HTMLResponse:
     html = _TEMPLATES.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+    return HTMLResponse(html, status_code=status_code, headers=headers or PAGE_HEADERS)
 
 
 def forbidden() -> HTMLResponse:

@@ -1,13 +1,14 @@
 """The web pages' routes, composed by ``app.create_app``."""
 
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from marketlink.domain.logins import Logins
+from marketlink.web.console.routes import console_routes
 from marketlink.web.home import home, launch
 from marketlink.web.login import LoginPages
 
 
-def web_routes(logins: Logins) -> list[Route]:
+def web_routes(logins: Logins) -> list[BaseRoute]:
     login = LoginPages(logins)
     return [
         Route("/", home, methods=["GET"]),
@@ -15,4 +16,5 @@ def web_routes(logins: Logins) -> list[Route]:
         Route("/login", login.show, methods=["GET"]),
         Route("/login", login.submit, methods=["POST"]),
         Route("/logout", login.log_out, methods=["POST"]),
+        *console_routes(),
     ]

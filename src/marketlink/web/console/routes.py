@@ -1,0 +1,22 @@
+"""The console's routes: each area of the console lists its own in its module's ``ROUTES``."""
+
+from starlette.responses import RedirectResponse
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from marketlink.web.console import integrations
+
+
+async def console_home(_: Request) -> RedirectResponse:
+    return RedirectResponse("/console/integrations", status_code=303)
+
+
+def console_routes() -> list[BaseRoute]:
+    areas: list[BaseRoute] = [*integrations.ROUTES]
+    return [
+        Route("/console", console_home, methods=["GET"]),
+        Mount("/console/static", StaticFiles(packages=[("marketlink.web", "static")]),
+              name="console_static"),
+        *areas,
+    ]
