@@ -161,6 +161,14 @@ async def linked_product_count(conn: AsyncConnection, integration_id: str) -> in
     return await store.linked_product_count(conn, integration_id)
 
 
+CONSOLE_READ_ONLY_AT = 2  # linked products (SPEC §2 "Versions and links")
+
+
+async def read_only_in_console(conn: AsyncConnection, integration_id: str) -> bool:
+    """An integration linked to two or more products is changed only through the API."""
+    return await store.linked_product_count(conn, integration_id) >= CONSOLE_READ_ONLY_AT
+
+
 async def published_snapshots(
     conn: AsyncConnection, integration_id: str, limit: int
 ) -> list[IntegrationVersion]:

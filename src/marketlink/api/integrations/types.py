@@ -277,8 +277,7 @@ class ProductIntegration:
                                   "shows it read-only and changes go through this API.")
     async def read_only_in_console(self, info: Info) -> bool:
         async with info.context.db.read() as conn:
-            count = await integrations.linked_product_count(conn, self.model.integration_id)
-        return count >= 2
+            return await integrations.read_only_in_console(conn, self.model.integration_id)
 
     @strawberry.field(description="Published snapshots of the integration, newest first.")
     async def published_versions(self, info: Info, first: int = 10) -> list["ProductIntegration"]:
