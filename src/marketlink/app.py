@@ -24,6 +24,7 @@ from marketlink.protocol.oidc_client_endpoint import oidc_client_endpoint
 from marketlink.protocol.token_endpoint import token_endpoint
 from marketlink.sso.oidc.endpoints import GRANT_TYPES as OIDC_GRANT_TYPES
 from marketlink.sso.oidc.endpoints import OidcProvider
+from marketlink.sso.oidc.logout import BackChannelLogout
 from marketlink.sso.saml.endpoints import SamlEndpoints
 from marketlink.storage.database import Database
 from marketlink.web.routes import web_routes
@@ -45,11 +46,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         yield
         if worker is not None:
             await worker.stop()
+        await sign_outs.close()
         if db is None:
             await database.dispose()
 
     event_endpoints = EventEndpoints(database, services, NonceCache())
     oidc = OidcProvider(database, services)
+    sign_outs = BackChannelLogout(database, services, oidc.keys)
     other_grants = dict.fromkeys(OIDC_GRANT_TYPES, oidc.token)
     # An ASGI app as a Route endpoint is called as it is, for GET and POST alike.
     routes = [
@@ -62,7 +65,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         Route("/api/integration/v1/events/{token}", event_endpoints.get, methods=["GET"]),
         Route("/api/integration/v1/events/{token}/result", event_endpoints.post_result,
               methods=["POST"]),
-        *web_routes(Logins(database, services)),
+        *web_routes(Logins(database, services), sign_outs),
         *SamlEndpoints(database, services).routes(),
     ]
     if settings.demo_host:

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     oidc_access_token_lifetime_s: int = Field(default=3600, ge=60, le=86_400)
     oidc_refresh_token_lifetime_s: int = Field(default=30 * 86_400, ge=3600, le=365 * 86_400)
     oidc_id_token_lifetime_s: int = Field(default=3600, ge=60, le=86_400)
+    # Back-channel logout: the waits before the 2nd, 3rd, ... POST of a logout token to a
+    # relying party that did not answer 2xx or 4xx (then it is given up and logged).
+    oidc_logout_retry_s: tuple[float, ...] = (2.0, 10.0)
     # SAML identity provider (docs/adr/0013): how old an AuthnRequest may be when answered (its
     # ID is remembered that long, to refuse replays) and how far ahead of our clock it may be.
     saml_authn_request_max_age_s: int = Field(default=600, ge=30, le=86_400)

@@ -11,7 +11,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
-from marketlink.storage.tables import oidc_codes, oidc_tokens
+from marketlink.storage.tables import oidc_codes, oidc_tokens, web_sessions
 from tests.api.oidc_support import PASSWORD, REDIRECT, assigned, bought, client_of, oidc_app, person
 from tests.api.test_oidc_authorize import authorize, params, redirected, world  # noqa: F401 (fixture)
 from tests.api.test_protocol import basic
@@ -40,6 +40,14 @@ async def rp(world):
 async def code_for(world, client: dict, **extra) -> str:
     response = await authorize(world.api.client, params(client, **extra))
     return redirected(response)[1]["code"]
+
+
+async def session_sid(world) -> str:
+    """The OpenID session id of the test's one login session (32 hex digits)."""
+    async with world.db.read() as conn:
+        sid = (await conn.execute(select(web_sessions.c.sid))).scalar_one()
+    assert len(sid) == 32 and int(sid, 16) >= 0
+    return sid
 
 
 async def exchange(world, client: dict, code: str, secret: str | None = None, **form):
@@ -105,7 +113,7 @@ async def test_the_code_buys_tokens_and_a_signed_id_token(world, rp):
         "auth_time": START_MS // 1000, "nonce": "n0nce", "at_hash": at_hash(body["access_token"]),
         "name": "Ada Lovelace", "given_name": "Ada", "family_name": "Lovelace", "locale": "en-GB",
         "company_id": ada.company_id, "company_name": "Ada's company", "email": "ada@one.example",
-        "email_verified": False}
+        "email_verified": False, "sid": await session_sid(world)}
 
 
 async def test_the_tokens_are_stored_as_keyed_hashes_and_the_code_is_spent(world, rp):

@@ -79,7 +79,9 @@ async def log_in(client: httpx.AsyncClient, email: str = "ada@buyer.example",
 async def session_rows(db) -> list[tuple]:
     async with db.read() as conn:
         return [tuple(r) for r in await conn.execute(
-            select(web_sessions).order_by(web_sessions.c.created_on, web_sessions.c.id))]
+            select(web_sessions.c.id, web_sessions.c.user_id, web_sessions.c.created_on,
+                   web_sessions.c.expires_on)
+            .order_by(web_sessions.c.created_on, web_sessions.c.id))]
 
 
 async def with_session(client: httpx.AsyncClient, token: str) -> httpx.Response:

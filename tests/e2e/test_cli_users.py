@@ -117,8 +117,8 @@ def test_without_password_stdin_names_and_password_are_asked_for(cli):
 
 def test_set_password_replaces_the_hash_and_ends_the_sessions(cli):
     user_id = create(cli, "--email", "ada@buyer.example", "--company", "Acme Buyer").stdout.strip()
-    cli.execute(f"INSERT INTO web_sessions (id, user_id, created_on, expires_on) "
-                f"VALUES ('{'a' * 64}', '{user_id}', 1, 9999999999999)")
+    cli.execute(f"INSERT INTO web_sessions (id, user_id, created_on, expires_on, sid) "
+                f"VALUES ('{'a' * 64}', '{user_id}', 1, 9999999999999, '{'b' * 32}')")
 
     done = cli.run_with_input("a brand new passphrase\n", "user", "set-password",
                               "--email", "ADA@buyer.example", "--password-stdin")

@@ -119,11 +119,30 @@ class RelyingParty:
         self.outcomes: list[Outcome] = []
         self.pending: dict[str, dict] = {}  # state -> verifier, nonce
         self.tamper: dict = {}
+        self.logouts: list[dict] = []  # verified logout tokens: header and claims
+        self.logout_answers: list[int] = []  # statuses to answer logout POSTs with, then 200
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/callback", self.callback)
+        app.router.add_post("/backchannel-logout", self.backchannel_logout)
         return app
+
+    async def backchannel_logout(self, request: web.Request) -> web.Response:
+        """Back-Channel Logout 1.0 §2.6: verify the logout token as a relying party must."""
+        status = self.logout_answers.pop(0) if self.logout_answers else 200
+        form = await request.post()
+        async with httpx.AsyncClient() as http:
+            keys = KeySet.import_key_set((await http.get(self.metadata["jwks_uri"])).json())
+        token = jwt.decode(form["logout_token"], keys, algorithms=["RS256"])
+        jwt.JWTClaimsRegistry(leeway=60, iss={"essential": True, "value": self.issuer},
+                              aud={"essential": True, "value": self.client_id},
+                              iat={"essential": True}, jti={"essential": True},
+                              events={"essential": True}).validate(token.claims)
+        self.logouts.append({"status": status, "header": dict(token.header),
+                             "claims": dict(token.claims),
+                             "content_type": request.headers["Content-Type"]})
+        return web.Response(status=status)
 
     async def discover(self) -> None:
         async with httpx.AsyncClient() as http:
@@ -289,7 +308,8 @@ async def market(db):
         added = await call(ADD_OIDC, {"input": {
             "integrationConfigurationId": integration, "clientCreationMethod": "PER_SUBSCRIPTION",
             "grantTypes": ["AUTHORIZATION_CODE", "REFRESH_TOKEN"], "redirectUrls": [rp.redirect_uri],
-            "allowUserScopes": True, "allowRoleScopes": True}}, developer)
+            "allowUserScopes": True, "allowRoleScopes": True,
+            "logoutUrl": rp.redirect_uri.replace("/callback", "/backchannel-logout")}}, developer)
         assert added["addProductIntegrationOpenIdConnectConfiguration"]["userErrors"] == []
         host.inbound = (await call(INBOUND, {"id": integration}, developer))[
             "generateProductIntegrationInboundClient"]["productIntegrationInboundClient"]

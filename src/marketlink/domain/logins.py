@@ -18,7 +18,7 @@ from marketlink.domain.login_throttle import LoginThrottle, ThrottlePolicy
 from marketlink.domain.models import User
 from marketlink.domain.passwords import MAX_PASSWORD_LENGTH, Passwords, password_problem
 from marketlink.domain.services import Services
-from marketlink.domain.web_sessions import NewSession, start_session
+from marketlink.domain.web_sessions import NewSession, WebSession, start_session
 from marketlink.storage import logins as store
 from marketlink.storage.database import Database
 
@@ -46,8 +46,11 @@ class Logins:
         self.passwords = Passwords(services.settings)
         self.throttle = LoginThrottle(ThrottlePolicy.from_settings(services.settings))
 
-    async def log_in(self, attempt: LoginAttempt) -> NewSession | None:
-        """A new session for the user whose email and password these are, else None."""
+    async def log_in(self, attempt: LoginAttempt,
+                     replacing: WebSession | None = None) -> NewSession | None:
+        """A new session for the user whose email and password these are, else None. When it
+        replaces a session of the same user (a re-authentication), it keeps that one's
+        OpenID session id."""
         email = normalized_email(attempt.email)[:MAX_EMAIL_LENGTH]
         started = self.services.clock.now_ms()
         if not self.throttle.admit(email, attempt.client_ip, started) \
@@ -62,11 +65,12 @@ class Logins:
         self.throttle.succeeded(email, attempt.client_ip, started)
         rehashed = await self.passwords.hash(attempt.password) if verdict.needs_rehash else None
         async with self.db.write() as conn:
+            sid = replacing.sid if replacing and replacing.user_id == found["user_id"] else None
             return await self._open_session(conn, found["user_id"], found["password_hash"],
-                                            rehashed)
+                                            rehashed, sid)
 
     async def _open_session(self, conn: AsyncConnection, user_id: str, verified_hash: str,
-                            rehashed: str | None) -> NewSession | None:
+                            rehashed: str | None, sid: str | None) -> NewSession | None:
         """Start the session if the verified hash is still the stored one (a password changed
         since the check refuses the login), upgrading it to the current parameters if asked."""
         now = self.services.clock.now_ms()
@@ -74,7 +78,7 @@ class Logins:
             current = await store.replace_password_hash(conn, user_id, verified_hash, rehashed, now)
         else:
             current = await store.password_hash_of(conn, user_id) == verified_hash
-        return await start_session(conn, self.services, user_id) if current else None
+        return await start_session(conn, self.services, user_id, sid) if current else None
 
 
 async def set_password(db: Database, services: Services, passwords: Passwords, email: str,

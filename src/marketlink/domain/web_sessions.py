@@ -6,6 +6,7 @@ sign-in flows (OpenID Connect authorize, SAML, My Apps) read the session through
 :func:`signed_in` and protect their forms with :func:`session_csrf_token`.
 """
 
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,8 +23,9 @@ MAX_TOKEN_LENGTH = 100
 class WebSession:
     id: str  # the keyed hash of the cookie's token
     user_id: str
-    created_on: int
+    created_on: int  # when the user logged in (the id_token's auth_time)
     expires_on: int
+    sid: str  # the OpenID provider's session id: kept when the same user logs in again
 
 
 @dataclass(frozen=True)
@@ -38,16 +40,18 @@ class SignedIn:
     user: User
 
 
-async def start_session(conn: AsyncConnection, services: Services, user_id: str) -> NewSession:
-    """A session for the user, valid for ``session_hours``. Expired sessions (everyone's) are
+async def start_session(conn: AsyncConnection, services: Services, user_id: str,
+                        sid: str | None = None) -> NewSession:
+    """A session for the user, valid for ``session_hours``, continuing the OpenID session
+    ``sid`` if given (a re-authentication), else a new one. Expired sessions (everyone's) are
     removed, and the user keeps at most ``max_sessions_per_user``: the oldest go."""
     now, settings = services.clock.now_ms(), services.settings
     token = random_secret()
     session = WebSession(services.keyring.keyed_hash(token), user_id, now,
-                         now + int(settings.session_hours * 3_600_000))
+                         now + int(settings.session_hours * 3_600_000), sid or secrets.token_hex(16))
     await store.delete_expired_sessions(conn, now)
-    await store.insert_session(conn, {"id": session.id, "user_id": user_id,
-                                      "created_on": now, "expires_on": session.expires_on})
+    await store.insert_session(conn, {"id": session.id, "user_id": user_id, "created_on": now,
+                                      "expires_on": session.expires_on, "sid": session.sid})
     await store.delete_sessions_beyond(conn, user_id, settings.max_sessions_per_user)
     return NewSession(token, session)
 
@@ -63,7 +67,7 @@ async def signed_in(conn: AsyncConnection, services: Services,
     if row is None:
         return None
     session = WebSession(row["session_id"], row["id"], row["session_created_on"],
-                         row["session_expires_on"])
+                         row["session_expires_on"], row["session_sid"])
     return SignedIn(session, User.from_row(row))
 
 
@@ -71,6 +75,11 @@ async def end_session(conn: AsyncConnection, services: Services, token: str) -> 
     """Log out: the token opens nothing from now on."""
     if len(token) <= MAX_TOKEN_LENGTH:
         await store.delete_session(conn, services.keyring.keyed_hash(token))
+
+
+async def sid_in_use(conn: AsyncConnection, sid: str) -> bool:
+    """Whether a live session still carries this OpenID session id."""
+    return await store.session_with_sid_exists(conn, sid)
 
 
 def session_csrf_token(services: Services, session: WebSession) -> str:

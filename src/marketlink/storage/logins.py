@@ -59,10 +59,16 @@ async def live_session(conn: AsyncConnection, session_id: str, now_ms: int) -> R
     """The session (``session_*`` columns) and its user's columns, if it has not expired."""
     query = (select(web_sessions.c.id.label("session_id"),
                     web_sessions.c.created_on.label("session_created_on"),
-                    web_sessions.c.expires_on.label("session_expires_on"), users)
+                    web_sessions.c.expires_on.label("session_expires_on"),
+                    web_sessions.c.sid.label("session_sid"), users)
              .join(users, users.c.id == web_sessions.c.user_id)
              .where(web_sessions.c.id == session_id, web_sessions.c.expires_on > now_ms))
     return (await conn.execute(query)).mappings().first()
+
+
+async def session_with_sid_exists(conn: AsyncConnection, sid: str) -> bool:
+    query = select(web_sessions.c.id).where(web_sessions.c.sid == sid).limit(1)
+    return (await conn.execute(query)).first() is not None
 
 
 async def delete_session(conn: AsyncConnection, session_id: str) -> None:

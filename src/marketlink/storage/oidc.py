@@ -179,3 +179,24 @@ async def revoke_chain(conn: AsyncConnection, code_id: str, now_ms: int) -> None
 
 async def delete_tokens_expired_before(conn: AsyncConnection, before_ms: int) -> None:
     await conn.execute(delete(oidc_tokens).where(oidc_tokens.c.expires_on < before_ms))
+
+
+# --- Logout (the login session ``sid`` ended)
+
+async def clients_signed_in_with_sid(conn: AsyncConnection, sid: str, limit: int) -> list[Row]:
+    """The clients (and the user) that tokens were issued to in the login session ``sid``."""
+    query = (select(oidc_tokens.c.oidc_client_id, oidc_tokens.c.user_id)
+             .where(oidc_tokens.c.sid == sid).distinct()
+             .order_by(oidc_tokens.c.oidc_client_id).limit(limit))
+    return list((await conn.execute(query)).mappings())
+
+
+async def end_sid(conn: AsyncConnection, sid: str, now_ms: int) -> None:
+    """Revoke the tokens of the login session ``sid``; its unexchanged codes can no longer be
+    exchanged (marked used)."""
+    await conn.execute(update(oidc_tokens)
+                       .where(oidc_tokens.c.sid == sid, oidc_tokens.c.revoked_on.is_(None))
+                       .values(revoked_on=now_ms))
+    await conn.execute(update(oidc_codes)
+                       .where(oidc_codes.c.sid == sid, oidc_codes.c.used_on.is_(None))
+                       .values(used_on=now_ms))

@@ -314,8 +314,12 @@ web_sessions = Table(
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("created_on", BigInteger, nullable=False),
     Column("expires_on", BigInteger, nullable=False),
+    # The OpenID provider's session id (``sid``) of this login: random, shown to relying
+    # parties in id_tokens and logout tokens; a re-authentication of the same user keeps it.
+    Column("sid", String(64), nullable=False),
     Index("ix_web_sessions_user", "user_id", "created_on"),
     Index("ix_web_sessions_expires", "expires_on"),
+    Index("ix_web_sessions_sid", "sid"),
 )
 
 # --- OpenID Connect provider (docs/adr/0012-openid-provider.md).
@@ -375,6 +379,7 @@ oidc_codes = Table(
     Column("sid", String(64)),
     Index("ix_oidc_codes_nonce", "oidc_client_id", "nonce"),
     Index("ix_oidc_codes_expires", "expires_on"),
+    Index("ix_oidc_codes_sid", "sid"),
 )
 
 # Access and refresh tokens (opaque; keyed hashes only). ``code_id`` names the code the chain of

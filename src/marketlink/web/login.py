@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from marketlink.domain.logins import MAX_EMAIL_LENGTH, LoginAttempt, Logins
-from marketlink.domain.web_sessions import end_session
+from marketlink.domain.web_sessions import SignedIn, end_session
+from marketlink.sso.oidc.logout import BackChannelLogout
 from marketlink.web.auth import (
     SESSION_COOKIE,
     clear_session_cookie,
@@ -30,8 +31,8 @@ _LOGIN_BINDING = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 
 
 class LoginPages:
-    def __init__(self, logins: Logins) -> None:
-        self.logins, self.services = logins, logins.services
+    def __init__(self, logins: Logins, sign_outs: BackChannelLogout) -> None:
+        self.logins, self.services, self.sign_outs = logins, logins.services, sign_outs
         minutes = max(1, round(self.services.settings.login_window_s / 60))
         # One message for every refusal: it must not tell an unknown email from a wrong
         # password, nor a throttled attempt from either.
@@ -39,10 +40,14 @@ class LoginPages:
                         f"pauses for {minutes} minutes.")
 
     async def show(self, request: Request) -> Response:
+        """The form; a signed-in user goes straight on to ``next``, unless the page that sent
+        them asks for the password again (``reauth=1``: OpenID ``prompt=login``, ``max_age``)."""
         next_path = safe_next(request.query_params.get("next"))
-        if await current_session(request) is not None:
+        signed = await current_session(request)
+        if signed is not None and request.query_params.get("reauth") != "1":
             return RedirectResponse(next_path, status_code=303)
-        return self._form(request, next_path)
+        return self._form(request, next_path, email=signed.user.email if signed else "",
+                          reauth=signed is not None)
 
     async def submit(self, request: Request) -> Response:
         form = await read_form(request)
@@ -52,11 +57,13 @@ class LoginPages:
             return forbidden()
         next_path = safe_next(form.get("next"))
         email = form.get("email", "")
-        new = await self.logins.log_in(LoginAttempt(email, form.get("password", ""),
-                                                    request.client.host if request.client else ""))
+        signed = await current_session(request)
+        new = await self.logins.log_in(
+            LoginAttempt(email, form.get("password", ""), request.client.host if request.client else ""),
+            replacing=signed.session if signed else None)
         if new is None:
             return self._form(request, next_path, email=email, error=self.refusal)
-        await self._end_session_of(request)
+        await self._end(request, signed)
         response = RedirectResponse(next_path, status_code=303)
         # The login cookie stays: another tab's login form, open since before, still works.
         set_session_cookie(response, self.services.settings, new, self.services.clock.now_ms())
@@ -67,27 +74,31 @@ class LoginPages:
         if signed is not None:
             if not session_form_is_genuine(request, signed, await read_form(request)):
                 return forbidden()
-            await self._end_session_of(request)
+            await self._end(request, signed)
         response = RedirectResponse("/login", status_code=303)
         clear_session_cookie(response, self.services.settings)
         return response
 
     def _form(self, request: Request, next_path: str, *, email: str = "",
-              error: str | None = None) -> Response:
+              error: str | None = None, reauth: bool = False) -> Response:
         binding = _login_binding(request) or secrets.token_urlsafe(32)
         response = page("login.html", status_code=400 if error else 200, error=error,
                         csrf_token=self.services.keyring.csrf_token("login:" + binding),
-                        next=next_path, email=email[:MAX_EMAIL_LENGTH])
+                        next=next_path, email=email[:MAX_EMAIL_LENGTH], reauth=reauth)
         if binding != request.cookies.get(LOGIN_COOKIE):
             response.set_cookie(LOGIN_COOKIE, binding, path="/login", httponly=True, samesite="lax",
                                 secure=secure_cookies(self.services.settings))
         return response
 
-    async def _end_session_of(self, request: Request) -> None:
-        """End the session the browser holds, if any (a new login replaces it)."""
+    async def _end(self, request: Request, signed: SignedIn | None) -> None:
+        """End the session the browser holds, if any (logout, or a new login replaces it),
+        and what it signed in to (``BackChannelLogout``; nothing while a new login of the same
+        user carries its OpenID session on)."""
         if token := request.cookies.get(SESSION_COOKIE):
             async with self.logins.db.write() as conn:
                 await end_session(conn, self.services, token)
+        if signed is not None:
+            await self.sign_outs.session_ended(signed.session.sid)
 
 
 def _login_binding(request: Request) -> str | None:

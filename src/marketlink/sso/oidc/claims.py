@@ -18,7 +18,7 @@ from marketlink.storage import oidc as store
 
 CLAIMS_SUPPORTED = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name",
                     "given_name", "family_name", "locale", "email", "email_verified", "company_id",
-                    "company_name", "roles")
+                    "company_name", "roles", "sid")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class IssuedCode(AuthorizationCodeMixin):
     auth_time: int  # ms
     expires_on: int
     used_on: int | None
+    sid: str | None  # the login session it was issued in
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "IssuedCode":
@@ -48,7 +49,7 @@ class IssuedCode(AuthorizationCodeMixin):
 
 def code_row(services: Services, code: str, *, oidc_client_id: str, user_id: str,
              subscription_id: str, redirect_uri: str, scope: str, data: Mapping[str, Any],
-             auth_time: int) -> dict[str, Any]:
+             auth_time: int, sid: str | None) -> dict[str, Any]:
     """The row of a new code; ``data`` is the authorization request's parameters."""
     now = services.clock.now_ms()
     challenge = data.get("code_challenge") or None
@@ -58,4 +59,5 @@ def code_row(services: Services, code: str, *, oidc_client_id: str, user_id: str
             "code_challenge": challenge,
             "code_challenge_method": (data.get("code_challenge_method") or None) if challenge else None,
             "auth_time": auth_time, "created_on": now,
-            "expires_on": now + services.settings.oidc_code_lifetime_s * 1000, "used_on": None}
+            "expires_on": now + services.settings.oidc_code_lifetime_s * 1000, "used_on": None,
+            "sid": sid}

@@ -9,6 +9,7 @@ Each handler reads the request and what it needs from the database, lets Authlib
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Error
+from authlib.oidc.core.errors import LoginRequiredError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -20,6 +21,7 @@ from marketlink.sso.oidc.clients import ALL_SCOPES, AUTH_METHODS
 from marketlink.sso.oidc.keys import ALGORITHM, SigningKeys
 from marketlink.sso.oidc.preload import Loaded, Writes
 from marketlink.sso.oidc.provider import ProviderServer, ReadRequest
+from marketlink.sso.oidc.reauthentication import max_age_of, needs_fresh_login, reauthentication_url
 from marketlink.storage.database import Database
 from marketlink.web.auth import current_session, login_url
 from marketlink.web.pages import page
@@ -76,6 +78,17 @@ class OidcProvider:
             return _error_page("invalid_request", UNQUOTABLE)
         if signed is None:
             return RedirectResponse(login_url(_path_and_query(request)), status_code=303)
+        params = _first_values(query)
+        try:
+            fresh = needs_fresh_login(params.get("prompt"), max_age_of(params.get("max_age")),
+                                      signed.session.created_on, loaded.now_ms)
+            if fresh and "none" in params.get("prompt", "").split():
+                raise LoginRequiredError()
+        except OAuth2Error as error:
+            error.redirect_uri, error.state = grant.redirect_uri, params.get("state")
+            return server.handle_error_response(None, error)
+        if fresh:
+            return RedirectResponse(reauthentication_url(request.url.path, query), status_code=303)
         response = server.create_authorization_response(grant.request, grant_user=loaded.subject,
                                                         grant=grant)
         await self._apply(writes, loaded)
@@ -146,6 +159,8 @@ def discovery_document(issuer: str) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(CLAIMS_SUPPORTED),
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

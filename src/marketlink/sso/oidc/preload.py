@@ -39,6 +39,7 @@ class Loaded:
     token: IssuedToken | None = None  # the refresh token presented, or the access token
     nonce_used: bool = False
     auth_time: int = 0  # when the signed-in user logged in (ms)
+    sid: str | None = None  # the signed-in user's OpenID session id
     signing_key_row: Mapping[str, Any] | None = None  # read with the code it will sign for
     signing_key: RSAKey | None = None
 
@@ -66,7 +67,7 @@ async def for_authorization(conn: AsyncConnection, services: Services, params: M
     if nonce and len(nonce) <= MAX_NONCE_LENGTH:
         loaded.nonce_used = await store.nonce_was_used(conn, loaded.client.row_id, nonce)
     if signed is not None:
-        loaded.auth_time = signed.session.created_on
+        loaded.auth_time, loaded.sid = signed.session.created_on, signed.session.sid
         loaded.subject = await subject_for(conn, signed.user.id, loaded.client.integration_id,
                                            loaded.client.subscription_id)
     return loaded

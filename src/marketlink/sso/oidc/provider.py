@@ -120,7 +120,8 @@ class ProviderServer(AuthorizationServer):
         code_id = origin.id if isinstance(origin, IssuedCode) else origin.code_id
         self.writes.tokens.append(token_row(
             self.services, token, oidc_client_id=request.client.row_id, user_id=request.user.id,
-            subscription_id=origin.subscription_id, code_id=code_id, auth_time=origin.auth_time))
+            subscription_id=origin.subscription_id, code_id=code_id, auth_time=origin.auth_time,
+            sid=origin.sid))
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         return request if isinstance(request, OAuth2Request) else StarletteOAuth2Request(request)
@@ -149,7 +150,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             self.server.services, code, oidc_client_id=request.client.row_id,
             user_id=request.user.id, subscription_id=request.user.subscription_id,
             redirect_uri=request.payload.redirect_uri, scope=request.scope,
-            data=request.payload.data, auth_time=loaded.auth_time))
+            data=request.payload.data, auth_time=loaded.auth_time, sid=loaded.sid))
 
     def query_authorization_code(self, code: str, client: Any) -> IssuedCode | None:
         """The code if it was issued to ``client``, is unused and has not expired. A used
@@ -205,8 +206,8 @@ class S256CodeChallenge(CodeChallenge):
 
 
 class ProviderOpenIDCode(OpenIDCode):
-    """id_token RS256 with ``iss``, ``sub``, ``aud``, ``exp``, ``iat``, ``auth_time``, ``nonce``
-    and the claims of the granted scopes, signed with the current key (its ``kid`` in the header)."""
+    """id_token RS256 with ``iss``, ``sub``, ``aud``, ``exp``, ``iat``, ``auth_time``, ``nonce``,
+    ``sid`` and the claims of the granted scopes, signed with the current key (its ``kid`` in the header)."""
 
     def __init__(self, server: ProviderServer) -> None:
         super().__init__(require_nonce=False)
@@ -227,10 +228,16 @@ class ProviderOpenIDCode(OpenIDCode):
         return {"alg": ALGORITHM, "kid": self.server.loaded.signing_key.kid}
 
     def get_client_claims(self, client: Any) -> dict[str, Any]:
-        now_s = self.server.loaded.now_ms // 1000
+        """Besides Authlib's claims; ``sid`` names the login session, as back-channel logout
+        tokens do (OpenID Connect Back-Channel Logout 1.0 §2.1)."""
+        loaded = self.server.loaded
+        now_s = loaded.now_ms // 1000
         lifetime = self.server.services.settings.oidc_id_token_lifetime_s
-        return {"iss": self.server.services.settings.base_url, "aud": [client.client_id],
-                "iat": now_s, "exp": now_s + lifetime}
+        claims = {"iss": self.server.services.settings.base_url, "aud": [client.client_id],
+                  "iat": now_s, "exp": now_s + lifetime}
+        if loaded.code is not None and loaded.code.sid:
+            claims["sid"] = loaded.code.sid
+        return claims
 
     def generate_user_info(self, user: Any, scope: str) -> UserInfo:
         return user_claims(user, scope)

@@ -30,6 +30,7 @@ class IssuedToken(TokenMixin):
     access_expires_on: int
     refresh_expires_on: int | None
     revoked_on: int | None
+    sid: str | None  # the login session of the code the chain started from
     now_ms: int  # when it was read: Authlib's checks take no time argument
     subject: Any = None  # the claims.Subject, when the user may still sign in
     client: Any = None
@@ -74,7 +75,8 @@ def bearer_tokens(services: Services) -> BearerTokenGenerator:
 
 
 def token_row(services: Services, token: Mapping[str, Any], *, oidc_client_id: str, user_id: str,
-              subscription_id: str, code_id: str, auth_time: int) -> dict[str, Any]:
+              subscription_id: str, code_id: str, auth_time: int,
+              sid: str | None) -> dict[str, Any]:
     """The row of a token response Authlib made (``access_token``, maybe ``refresh_token``)."""
     now, settings, keyring = services.clock.now_ms(), services.settings, services.keyring
     refresh = token.get("refresh_token")
@@ -86,4 +88,5 @@ def token_row(services: Services, token: Mapping[str, Any], *, oidc_client_id: s
             "refresh_token_hash": keyring.keyed_hash(refresh) if refresh else None,
             "scope": token.get("scope", ""), "auth_time": auth_time, "issued_on": now,
             "access_expires_on": access_expires, "refresh_expires_on": refresh_expires,
-            "expires_on": max(access_expires, refresh_expires or 0), "revoked_on": None}
+            "expires_on": max(access_expires, refresh_expires or 0), "revoked_on": None,
+            "sid": sid}
