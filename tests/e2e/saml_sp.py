@@ -77,10 +77,11 @@ class ServiceProvider:
         }, sp_validation_only=True)
         self.acs_url = acs_url
 
-    def redirect_login(self, relay_state: str | None = None, *, is_passive: bool = False) -> tuple[str, str]:
+    def redirect_login(self, relay_state: str | None = None, *, is_passive: bool = False,
+                       force_authn: bool = False) -> tuple[str, str]:
         """(the IdP URL the browser is sent to, the AuthnRequest's ID)."""
         auth = OneLogin_Saml2_Auth(self._request_data({}), self.settings)
-        url = auth.login(return_to=relay_state, is_passive=is_passive)
+        url = auth.login(return_to=relay_state, is_passive=is_passive, force_authn=force_authn)
         return url, auth.get_last_request_id()
 
     def post_login(self) -> tuple[str, str]:

@@ -219,6 +219,43 @@ async def test_sp_initiated_post_binding_when_already_logged_in(saml):
                                                    ada_attributes(saml), request_id)
 
 
+async def test_force_authn_asks_a_logged_in_user_for_the_password_again(saml):
+    sp = await saml.service_provider()
+    await log_in(saml.client)
+    saml.world.clock.advance(5 * MINUTE)
+    url, request_id = sp.redirect_login(force_authn=True)
+
+    asked = await saml.client.get(url)
+    assert asked.status_code == 303 and asked.headers["location"].endswith("&reauth=1")
+    form_page = await saml.client.get(asked.headers["location"])
+    assert "asks you to enter your password again" in form_page.text
+    logged_in = await log_in_through(saml.client, asked.headers["location"])
+    page = await saml.client.get(logged_in.headers["location"])
+
+    form = PostedForm.parse(page.text)
+    assert sp.accept(form, request_id).errors == []
+    assert facts(form.response_xml)["authnInstant"] == saml_time(START_MS + 5 * MINUTE)
+
+
+async def test_force_authn_with_is_passive_is_answered_no_passive(saml):
+    sp = await saml.service_provider()
+    await log_in(saml.client)
+    saml.world.clock.advance(5 * MINUTE)
+    url, request_id = sp.redirect_login(force_authn=True, is_passive=True)
+
+    page = await saml.client.get(url)
+
+    form = PostedForm.parse(page.text)
+    assert facts_of_refusal(form.response_xml) == (
+        request_id, ["urn:oasis:names:tc:SAML:2.0:status:Responder",
+                     "urn:oasis:names:tc:SAML:2.0:status:NoPassive"])
+
+
+def facts_of_refusal(xml: str) -> tuple[str, list[str]]:
+    root = etree.fromstring(xml.encode())
+    return root.get("InResponseTo"), root.xpath("samlp:Status//samlp:StatusCode/@Value", namespaces=NS)
+
+
 async def test_a_shared_idp_serves_every_subscription_of_the_integration(db, monkeypatch):
     async with saml_world(db, monkeypatch, idpConfigurationCreationMethod="PER_MARKETPLACE") as saml:
         sp = await saml.service_provider()

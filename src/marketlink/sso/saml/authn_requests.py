@@ -111,6 +111,13 @@ def _unbase64(encoded: str) -> bytes:
         raise RequestRefused("The SAMLRequest is not base64.") from None
 
 
+def needs_fresh_login(authn: AuthnRequest, logged_in_ms: int, expected: "Expected") -> bool:
+    """``ForceAuthn="true"``: the user must have logged in after the request was made (within
+    the allowed clock skew, since the SP's clock made ``IssueInstant``), so a login that came
+    before it is asked again and the one made for it is accepted."""
+    return authn.force_authn and logged_in_ms < authn.issue_instant_ms - expected.skew_ms
+
+
 def parse_authn_request(xml: bytes) -> AuthnRequest:
     """The fields of an AuthnRequest we act on; :class:`RequestRefused` for anything else."""
     try:

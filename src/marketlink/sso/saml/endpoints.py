@@ -117,6 +117,11 @@ class SamlEndpoints:
         if signed is None:  # IsPassive: we may not show the login page
             return await self._refusal_form(configured, authn.id, relay_state, responses.NO_PASSIVE,
                                             "The user is not logged in.")
+        if requests.needs_fresh_login(authn, signed.session.created_on, self._expected(configured)):
+            if authn.is_passive:
+                return await self._refusal_form(configured, authn.id, relay_state, responses.NO_PASSIVE,
+                                                "ForceAuthn needs a new login, which IsPassive forbids.")
+            return self._to_login(request, requests.redirect_encoding(xml), relay_state, reauth=True)
         if not requests.name_id_format_accepted(authn, responses.NAME_ID_FORMATS[fields["nameIdFormat"]]):
             return await self._refusal_form(configured, authn.id, relay_state,
                                             responses.INVALID_NAME_ID_POLICY,
@@ -200,13 +205,15 @@ class SamlEndpoints:
         async with self.db.read() as conn:
             return await saml_idps.signing_in(conn, self.services, configured.idp, signed.user.id)
 
-    def _to_login(self, request: Request, encoded: str, relay_state: str | None) -> Response:
-        """To the login page, which comes back here with the same request (without the
-        signature parameters, which we ignore anyway, to stay within the length of ``next``)."""
+    def _to_login(self, request: Request, encoded: str, relay_state: str | None, *,
+                  reauth: bool = False) -> Response:
+        """To the login page, which comes back to ``GET .../sso`` with the same request (without
+        the signature parameters, which we ignore anyway, to stay within the length of
+        ``next``). ``reauth``: ask a logged-in user for the password again (ForceAuthn)."""
         here = _sso_path(request, encoded, relay_state)
         if len(here) > MAX_NEXT_LENGTH:
             return pages.refused(400, "The sign-in request is too long to keep through the login.")
-        return RedirectResponse(login_url(here), status_code=303)
+        return RedirectResponse(login_url(here) + ("&reauth=1" if reauth else ""), status_code=303)
 
 
 def _sso_path(request: Request, encoded: str, relay_state: str | None) -> str:
