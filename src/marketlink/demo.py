@@ -19,6 +19,7 @@ from marketlink.config import Settings
 from marketlink.demo_host import CREDENTIALS_FILE
 from marketlink.domain import inbound_clients, integrations, logins, products, publishing, vendors
 from marketlink.domain.actors import Actor, Role
+from marketlink.domain.console_access import grant_console_role
 from marketlink.domain.errors import Outcome
 from marketlink.domain.passwords import Passwords
 from marketlink.domain.services import Services
@@ -36,6 +37,14 @@ DEMO_INTEGRATION_NAME = "Demo Integration"
 DEMO_COMPANY_ID = "8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b02"
 DEMO_USER_ID = "8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b03"
 DEMO_USER_EMAIL = "ada@demo-buyer.example"
+# Console users (issue 5): a marketplace administrator and the demo vendor's developer.
+DEMO_STAFF_COMPANY_ID = "8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b04"
+DEMO_CONSOLE_USERS = (
+    ("8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b05", "admin@demo-marketplace.example", "Grace", "Hopper",
+     Role.ADMIN, None),
+    ("8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b06", "dev@demo-vendor.example", "Alan", "Turing",
+     Role.DEVELOPER, DEMO_VENDOR_ID),
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,10 @@ async def load_demo(db: Database, services: Services) -> Demo:
         if not await vendors.vendor_exists(conn, DEMO_VENDOR_ID):
             await _create_demo_objects(conn, services)
             await _create_demo_buyer(conn, services)
-        await logins.save_password(conn, services, DEMO_USER_ID, password_hash)
+        if await commerce.by_id(conn, commerce.users, DEMO_CONSOLE_USERS[0][0]) is None:
+            await _create_demo_console_users(conn, services)
+        for user_id in (DEMO_USER_ID, *(user[0] for user in DEMO_CONSOLE_USERS)):
+            await logins.save_password(conn, services, user_id, password_hash)
         if not (Path(services.settings.data_dir) / CREDENTIALS_FILE).exists():
             await _give_demo_host_credentials(conn, services)
         await vendors.revoke_tokens_named(conn, services, DEMO_TOKEN_NAME)
@@ -71,6 +83,20 @@ async def _create_demo_buyer(conn: AsyncConnection, services: Services) -> None:
         "id": DEMO_USER_ID, "company_id": DEMO_COMPANY_ID, "email": DEMO_USER_EMAIL,
         "first_name": "Ada", "last_name": "Lovelace", "language": "en", "locale": "en-US",
         "created_on": now, "last_modified": now})
+
+
+async def _create_demo_console_users(conn: AsyncConnection, services: Services) -> None:
+    """The console's administrator and developer, in a company of the marketplace's own."""
+    now = services.clock.now_ms()
+    await commerce.insert(conn, commerce.companies, {
+        "id": DEMO_STAFF_COMPANY_ID, "name": "Demo Marketplace Staff", "country": "US",
+        "email": None, "website": None, "created_on": now})
+    for user_id, email, first, last, role, vendor_id in DEMO_CONSOLE_USERS:
+        await commerce.insert(conn, commerce.users, {
+            "id": user_id, "company_id": DEMO_STAFF_COMPANY_ID, "email": email,
+            "first_name": first, "last_name": last, "language": "en", "locale": "en-US",
+            "created_on": now, "last_modified": now})
+        _done(await grant_console_role(conn, services, email, role, vendor_id))
 
 
 async def _give_demo_host_credentials(conn: AsyncConnection, services: Services) -> None:
@@ -134,10 +160,13 @@ Buy the product (the order is delivered to the demo host, which fetches it and a
 A moment later the subscription is ACTIVE with the host's accountIdentifier:
   {_curl(settings, demo.token, look)}
 
-Log in as the buyer at {settings.base_url}/login (a new password on every run unless
+Log in at {settings.base_url}/login with this password (a new one on every run unless
 MARKETLINK_DEMO_PASSWORD is set):
-  email:    {DEMO_USER_EMAIL}
   password: {demo.buyer_password}
+  as the buyer (My Apps):                  {DEMO_USER_EMAIL}
+  as the console's administrator:          {DEMO_CONSOLE_USERS[0][1]}
+  as the demo vendor's developer:          {DEMO_CONSOLE_USERS[1][1]}
+The console is at {settings.base_url}/console.
 """)
 
 

@@ -49,8 +49,10 @@ def test_the_printed_buyer_logs_in_and_out(tmp_path):
     server.start()
     try:
         welcome = server.log.read_text()
-        email = re.search(r"^  email:    (\S+)$", welcome, re.M).group(1)
+        email = re.search(r"^  as the buyer \(My Apps\): +(\S+)$", welcome, re.M).group(1)
         password = re.search(r"^  password: (\S+)$", welcome, re.M).group(1)
+        staff = re.findall(r"^  as the console's administrator: +(\S+)$|^  as the demo vendor's "
+                           r"developer: +(\S+)$", welcome, re.M)
         browser = httpx.Client(base_url=server.base_url)
         form = browser.get("/login", params={"next": "/"})
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
@@ -60,6 +62,12 @@ def test_the_printed_buyer_logs_in_and_out(tmp_path):
         logout = browser.post("/logout", data={
             "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)})
         after = browser.get("/")
+        developer = httpx.Client(base_url=server.base_url)
+        form = developer.get("/login", params={"next": "/console"})
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        developer.post("/login", data={"email": staff[1][1], "password": password,
+                                       "csrf_token": csrf, "next": "/console"})
+        console = developer.get("/console/integrations")
     finally:
         server.stop()
 
@@ -68,3 +76,7 @@ def test_the_printed_buyer_logs_in_and_out(tmp_path):
     assert "Logged in as <strong>Ada Lovelace</strong> (ada@demo-buyer.example)." in home.text
     assert (logout.status_code, logout.headers["location"]) == (303, "/login")
     assert (after.status_code, after.headers["location"]) == (303, "/login?next=%2F")
+    assert staff == [("admin@demo-marketplace.example", ""), ("", "dev@demo-vendor.example")]
+    assert console.status_code == 200
+    assert "dev@demo-vendor.example (DEVELOPER)" in console.text
+    assert "Demo Integration" in console.text
