@@ -169,6 +169,29 @@ def oidc_rotate_key() -> None:
     click.echo(_with_database(_settings(), lambda db, services: SigningKeys(db, services).rotate()))
 
 
+@main.command()
+@click.option("--older-than", "older_than", required=True, metavar="AGE",
+              help="Delete events resolved longer ago than this: 90d, 12h, 30m or 3600s.")
+@click.option("--batch", default=1000, show_default=True,
+              help="Events deleted per transaction (1 to 10000).")
+def prune(older_than: str, batch: int) -> None:
+    """Event retention: delete events that succeeded or failed longer ago than AGE, with their
+    delivery attempts, and expired sessions, codes and tokens. Events still queued, being
+    delivered or pending are kept whatever their age. Safe while MarketLink runs."""
+    from marketlink.domain.retention import age_ms, prune as prune_events
+
+    try:
+        older_than_ms = age_ms(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    if not 1 <= batch <= 10_000:
+        raise click.BadParameter("must be 1 to 10000", param_hint="--batch")
+    pruned = _with_database(_settings(), lambda db, services: prune_events(
+        db, services, older_than_ms, batch))
+    click.echo(f"deleted {pruned.events} events, {pruned.attempts} delivery attempts and "
+               f"{pruned.sign_in_rows} expired sign-in rows")
+
+
 @main.group()
 def user() -> None:
     """Marketplace users: the people of buying companies, who log in to MarketLink."""

@@ -200,3 +200,29 @@ def test_demo_links_its_product_to_its_published_integration(migrated):
                            "ON i.integration_id = p.integration_id AND i.version = 'WORKING'")
     assert versions == [("PUBLISHED",), ("WORKING",)]
     assert linked == [("Demo Product",)]
+
+
+def test_prune_deletes_old_resolved_events_and_reports_the_counts(migrated):
+    migrated.ok("demo")
+    product = migrated.rows("SELECT id FROM products")[0][0]
+    integration, vendor = migrated.rows(
+        "SELECT id, vendor_id FROM integration_versions WHERE version = 'PUBLISHED'")[0]
+    for seq, (status, resolved_on) in enumerate([("SUCCEEDED", 1), ("FAILED", 2), ("PENDING", None),
+                                                 ("SUCCEEDED", 9_999_999_999_999)], start=1):
+        migrated.execute(
+            "INSERT INTO events (seq, id, token, type, vendor_id, integration_id, integration_version_id, "
+            f"product_id, document, status, attempts, created_on, resolved_on) VALUES ({seq}, "
+            f"'00000000-0000-4000-8000-00000000000{seq}', 't{seq}', 'SUBSCRIPTION_ORDER', '{vendor}', "
+            f"'{integration}', '{integration}', '{product}', '{{}}', '{status}', 1, 1, "
+            f"{'NULL' if resolved_on is None else resolved_on})")
+    migrated.execute("INSERT INTO event_attempts (id, event_id, number, started_on, url, outcome) VALUES "
+                     "('a1', '00000000-0000-4000-8000-000000000001', 1, 1, 'http://h', 'SUCCEEDED')")
+
+    pruned = migrated.run("prune", "--older-than", "30d")
+    refused = migrated.run("prune", "--older-than", "soon")
+
+    assert (pruned.returncode, pruned.stdout) == (
+        0, "deleted 2 events, 1 delivery attempts and 0 expired sign-in rows\n")
+    assert migrated.rows("SELECT seq, status FROM events ORDER BY seq") == [(3, "PENDING"), (4, "SUCCEEDED")]
+    assert refused.returncode == 2
+    assert "Invalid value for --older-than: give the age as a whole number and a unit" in refused.stderr

@@ -24,6 +24,8 @@ from marketlink.storage.tables import (
 )
 
 Row = Mapping[str, Any]
+# Expired codes are kept a day, so that a replay soon after expiry still revokes its tokens.
+CODE_RETENTION_MS = 86_400_000
 
 
 # --- Signing keys

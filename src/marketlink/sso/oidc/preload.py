@@ -25,9 +25,7 @@ from marketlink.sso.oidc.clients import RelyingParty, load_relying_party
 from marketlink.sso.oidc.codes import MAX_NONCE_LENGTH, IssuedCode
 from marketlink.sso.oidc.tokens import MAX_TOKEN_LENGTH, IssuedToken
 from marketlink.storage import oidc as store
-
-# Expired codes are kept a day, so that a replay soon after expiry still revokes its tokens.
-CODE_RETENTION_MS = 86_400_000
+from marketlink.storage.oidc import CODE_RETENTION_MS
 
 
 @dataclass
