@@ -3,8 +3,6 @@
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
@@ -27,6 +25,7 @@ from marketlink.sso.oidc.endpoints import OidcProvider
 from marketlink.sso.oidc.logout import BackChannelLogout
 from marketlink.sso.saml.endpoints import SamlEndpoints
 from marketlink.storage.database import Database
+from marketlink.web.health import healthz, readyz
 from marketlink.web.routes import web_routes
 
 
@@ -36,9 +35,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     database = db or Database(settings.database_url, pool_size=settings.db_pool_size)
     graphql = GraphQLView(build_schema(settings), database, services)
     api = BearerAuth(graphql, database, services)
-
-    async def health(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
 
     @asynccontextmanager
     async def lifespan(_: Starlette):  # type: ignore[no-untyped-def]
@@ -56,7 +52,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     other_grants = dict.fromkeys(OIDC_GRANT_TYPES, oidc.token)
     # An ASGI app as a Route endpoint is called as it is, for GET and POST alike.
     routes = [
-        Route("/healthz", health),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz(database), methods=["GET"]),
         Route("/graphql", api, methods=["GET", "POST"]),
         Route("/oauth2/token", token_endpoint(database, services, other_grants), methods=["POST"]),
         *oidc.routes(),

@@ -26,10 +26,18 @@ async def migrate(db: Database, revision: str = "head") -> None:
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
 
 
+def head_revision() -> str | None:
+    """The newest migration this code has."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def current_revision(db: Database) -> str | None:
+    """The migration the database is at (None before the first)."""
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision())
+
+
 async def schema_is_current(db: Database) -> bool:
     """True when the database is at the newest migration (``marketlink migrate`` was run)."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    async with db.engine.connect() as conn:
-        current = await conn.run_sync(
-            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision())
-    return current == head
+    return await current_revision(db) == head_revision()
