@@ -117,20 +117,21 @@ async def test_malformed_json_is_400_with_a_graphql_error(world):
                                            "extensions": {"code": "BAD_REQUEST"}}]}
 
 
-async def test_graphql_syntax_error_is_400(world):
+async def test_graphql_syntax_error_is_200_for_json_clients_without_data(world):
     response = await world.api.post("{ viewer {", token=world.admin)
 
-    assert response.status_code == 400
-    assert response.json() == {"data": None, "errors": [{
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"errors": [{
         "message": "Syntax Error: Expected Name, found <EOF>.",
         "locations": [{"line": 1, "column": 11}]}]}
 
 
-async def test_unknown_field_is_400_validation_error(world):
+async def test_unknown_field_is_a_validation_error_without_data(world):
     response = await world.api.post("{ viewer { role } secrets }", token=world.admin)
 
-    assert response.status_code == 400
-    assert response.json() == {"data": None, "errors": [{
+    assert response.status_code == 200
+    assert response.json() == {"errors": [{
         "message": "Cannot query field 'secrets' on type 'Query'.",
         "locations": [{"line": 1, "column": 19}]}]}
 
@@ -162,6 +163,46 @@ async def test_batched_request_is_400(world):
                                            "extensions": {"code": "BAD_REQUEST"}}]}
 
 
+# --- GraphQL over HTTP: application/graphql-response+json -------------------------------------
+
+GRAPHQL_RESPONSE = {"accept": "application/graphql-response+json"}
+
+
+@pytest.mark.parametrize("query, message", [
+    ("{ viewer {", "Syntax Error: Expected Name, found <EOF>."),
+    ("{ viewer { role } secrets }", "Cannot query field 'secrets' on type 'Query'."),
+])
+async def test_a_request_error_is_400_without_data_for_graphql_response_clients(world, query, message):
+    response = await world.api.client.post("/graphql", json={"query": query},
+                                           headers=GRAPHQL_RESPONSE | auth(world.admin))
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/graphql-response+json; charset=utf-8"
+    assert [e["message"] for e in response.json()["errors"]] == [message]
+    assert "data" not in response.json()
+
+
+async def test_variables_that_do_not_coerce_are_400_for_graphql_response_clients(world):
+    query = "query($id: ID!) { product(id: $id) { id } }"
+    response = await world.api.client.post("/graphql", json={"query": query, "variables": {"id": None}},
+                                           headers=GRAPHQL_RESPONSE | auth(world.admin))
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{
+        "message": "Variable '$id' has invalid value: Expected value of non-null type 'ID!' not to be None.",
+        "locations": [{"line": 1, "column": 7}]}]}
+
+
+async def test_a_valid_request_is_200_in_the_media_type_asked_for(world):
+    response = await world.api.client.post("/graphql", json={"query": VIEWER},
+                                           headers={"accept": "application/json;q=0.9, "
+                                                    "Application/GraphQL-Response+JSON"} | auth(world.admin))
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/graphql-response+json; charset=utf-8"
+    assert response.json() == {"data": {"viewer": {"role": "ADMIN", "vendorId": None}}}
+
+
 # --- query limits ----------------------------------------------------------------------------
 
 DEPTH_3 = "query Deep { product(id: \"1\") { integration { linkedProducts { id } } } }"
@@ -178,7 +219,8 @@ async def test_query_at_max_depth_is_served(limited):
 async def test_query_deeper_than_max_depth_is_refused(limited):
     response = await limited.api.post(DEPTH_4, token=limited.admin)
 
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert "data" not in response.json()
     assert [e["message"] for e in response.json()["errors"]] == [
         "'Deep' exceeds maximum operation depth of 3"]
 
@@ -195,8 +237,8 @@ async def test_more_aliases_than_allowed_are_refused(limited):
 
     response = await limited.api.post(query, token=limited.admin)
 
-    assert response.status_code == 400
-    assert response.json() == {"data": None, "errors": [{"message": "3 aliases found. Allowed: 2"}]}
+    assert response.status_code == 200
+    assert response.json() == {"errors": [{"message": "3 aliases found. Allowed: 2"}]}
 
 
 async def test_more_tokens_than_allowed_are_refused(limited):
@@ -204,9 +246,10 @@ async def test_more_tokens_than_allowed_are_refused(limited):
 
     response = await limited.api.post(query, token=limited.admin)
 
-    assert response.status_code == 400
-    assert [e["message"] for e in response.json()["errors"]] == [
-        "Syntax Error: Document contains more than 100 tokens. Parsing aborted."]
+    assert response.status_code == 200
+    assert response.json() == {"errors": [{
+        "message": "Syntax Error: Document contains more than 100 tokens. Parsing aborted.",
+        "locations": [{"line": 1, "column": 401}]}]}
 
 
 async def test_tokens_up_to_the_limit_are_served(limited):
@@ -262,8 +305,8 @@ async def test_introspection_can_be_disabled(db):
     async with client:
         response = await world.api.post("{ __type(name: \"Query\") { name } }", token=world.admin)
 
-    assert response.status_code == 400
-    assert response.json() == {"data": None, "errors": [{
+    assert response.status_code == 200
+    assert response.json() == {"errors": [{
         "message": "GraphQL introspection has been disabled, but the requested query contained "
                    "the field '__type'.",
         "locations": [{"line": 1, "column": 3}]}]}

@@ -1,4 +1,12 @@
-"""The GraphQL HTTP endpoint: Strawberry's ASGI view with our context and status codes."""
+"""The GraphQL HTTP endpoint: Strawberry's ASGI view with our context, and the media types and
+status codes of the GraphQL over HTTP specification (docs/adr/0005):
+
+- a client that accepts ``application/graphql-response+json`` gets that media type, and a
+  request error (the document does not parse or validate, variables do not coerce) is a 400
+  whose body has ``errors`` and no ``data``;
+- any other client (``application/json``, ``*/*``, no Accept) gets ``application/json`` and the
+  same body with status 200, as the specification asks for legacy clients.
+"""
 
 from typing import Any
 
@@ -8,11 +16,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from cross_web import HTTPException
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from marketlink.api.context import Context
 from marketlink.domain.services import Services
 from marketlink.storage.database import Database
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
 class GraphQLView(GraphQL):
@@ -21,13 +32,17 @@ class GraphQLView(GraphQL):
         self.db, self.services = db, services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """As Strawberry's, but a refused request gets a GraphQL-shaped JSON error body."""
+        """As Strawberry's, but a refused request gets a GraphQL-shaped JSON error body, and
+        the answer's media type is the one the client asked for."""
+        request = Request(scope, receive)
         try:
-            response = await self.run(Request(scope, receive))
+            response = await self.run(request)
         except HTTPException as exc:
             response = JSONResponse({"errors": [{"message": exc.reason,
                                                  "extensions": {"code": "BAD_REQUEST"}}]},
                                     status_code=exc.status_code)
+        if wants_graphql_response(request.headers.get("accept", "")):
+            response.headers["content-type"] = GRAPHQL_RESPONSE + "; charset=utf-8"
         await response(scope, receive, send)
 
     def parse_json(self, data: str | bytes) -> Any:
@@ -44,9 +59,24 @@ class GraphQLView(GraphQL):
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute_single(*args, **kwargs)
-        if _rejected_before_execution(result):
+        if _rejected_before_execution(result) and \
+                wants_graphql_response(kwargs["request"].headers.get("accept", "")):
             kwargs["sub_response"].status_code = 400
         return result
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """A request error has no ``data`` entry at all (nothing was executed)."""
+        body = await super().process_result(request, result)
+        if _rejected_before_execution(result):
+            body.pop("data", None)
+        return body
+
+
+def wants_graphql_response(accept: str) -> bool:
+    """Whether the Accept header lists ``application/graphql-response+json`` (parameters and
+    letter case aside)."""
+    return any(part.split(";", 1)[0].strip().lower() == GRAPHQL_RESPONSE
+               for part in accept.split(","))
 
 
 def _rejected_before_execution(result: ExecutionResult) -> bool:
