@@ -31,7 +31,8 @@ from marketlink.web.routes import web_routes
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
                db: Database | None = None) -> Starlette:
-    services = Services(settings, Keyring(settings.secret_key_bytes()), clock or SystemClock())
+    keyring = Keyring(settings.secret_key_bytes(), settings.encryption_key_bytes())
+    services = Services(settings, keyring, clock or SystemClock())
     database = db or Database(settings.database_url, pool_size=settings.db_pool_size)
     graphql = GraphQLView(build_schema(settings), database, services)
     api = BearerAuth(graphql, database, services)

@@ -36,7 +36,8 @@ def _with_database(settings: Settings, work: Callable[[Database, Services], Awai
     async def run() -> T:
         db = Database(settings.database_url)
         try:
-            services = Services(settings, Keyring(settings.secret_key_bytes()), SystemClock())
+            keyring = Keyring(settings.secret_key_bytes(), settings.encryption_key_bytes())
+            services = Services(settings, keyring, SystemClock())
             return await work(db, services)
         finally:
             await db.dispose()
@@ -82,7 +83,8 @@ def worker() -> None:
 
     async def run() -> None:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
-        services = Services(settings, Keyring(settings.secret_key_bytes()), SystemClock())
+        keyring = Keyring(settings.secret_key_bytes(), settings.encryption_key_bytes())
+        services = Services(settings, keyring, SystemClock())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -190,6 +192,37 @@ def prune(older_than: str, batch: int) -> None:
         db, services, older_than_ms, batch))
     click.echo(f"deleted {pruned.events} events, {pruned.attempts} delivery attempts and "
                f"{pruned.sign_in_rows} expired sign-in rows")
+
+
+@main.group()
+def keys() -> None:
+    """Encryption keys of secrets at rest (docs/operations.md, "Rotating the encryption key")."""
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a new random encryption key (base64url, 32 bytes) for MARKETLINK_ENCRYPTION_KEYS."""
+    import base64
+    import secrets
+
+    click.echo(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="))
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of MARKETLINK_ENCRYPTION_KEYS (or the
+    key derived from the secret key when none is set). Safe while MarketLink runs, once every
+    process has the same MARKETLINK_ENCRYPTION_KEYS; running it again does nothing new."""
+    from marketlink.domain.key_rotation import rotate_encryption
+
+    settings = _settings()
+    try:
+        report = _with_database(settings, rotate_encryption)
+    except ValueError as exc:  # a value whose key is not configured
+        raise click.ClickException(str(exc)) from None
+    for done in report:
+        click.echo(f"{done.column}: {done.re_encrypted} re-encrypted, "
+                   f"{done.already_current} already current")
 
 
 @main.group()

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path(".")
     secret_key: str | None = Field(default=None, repr=False)
+    # Encryption keys for secrets at rest, comma-separated base64url (>= 32 bytes each): the
+    # first encrypts, all decrypt (docs/adr/0004). Unset: a key derived from secret_key.
+    encryption_keys: str | None = Field(default=None, repr=False)
     partner: str = Field(default="MARKETLINK", min_length=1, max_length=64)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -128,6 +131,20 @@ class Settings(BaseSettings):
         if value is not None:
             decode_secret_key(value)
         return value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _strong_encryption_keys(cls, value: str | None) -> str | None:
+        if value is not None:
+            for key in value.split(","):
+                decode_secret_key(key.strip())
+        return value
+
+    def encryption_key_bytes(self) -> tuple[bytes, ...]:
+        """The configured encryption keys, the one that encrypts first (maybe none)."""
+        if not self.encryption_keys:
+            return ()
+        return tuple(decode_secret_key(key.strip()) for key in self.encryption_keys.split(","))
 
     def secret_key_bytes(self) -> bytes:
         """The key for encryption at rest and keyed hashes (always set after :func:`load_settings`)."""

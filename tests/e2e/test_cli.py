@@ -226,3 +226,29 @@ def test_prune_deletes_old_resolved_events_and_reports_the_counts(migrated):
     assert migrated.rows("SELECT seq, status FROM events ORDER BY seq") == [(3, "PENDING"), (4, "SUCCEEDED")]
     assert refused.returncode == 2
     assert "Invalid value for --older-than: give the age as a whole number and a unit" in refused.stderr
+
+
+def test_keys_generate_then_rotate_re_encrypts_with_the_new_key(migrated):
+    from marketlink.config import decode_secret_key
+    from marketlink.crypto import Keyring, key_id
+
+    migrated.ok("demo")
+    secret_key = decode_secret_key((migrated.data_dir / "marketlink.key").read_text().strip())
+    migrated.execute(f"UPDATE integration_versions SET credentials_secret = "
+                     f"'{Keyring(secret_key).encrypt('hunter2-secret')}'")
+    new_key = migrated.ok("keys", "generate").strip()
+
+    first = migrated.run("keys", "rotate", MARKETLINK_ENCRYPTION_KEYS=new_key)
+    second = migrated.run("keys", "rotate", MARKETLINK_ENCRYPTION_KEYS=new_key)
+    lost = migrated.run("keys", "rotate")  # the new key taken away again
+
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", new_key)
+    assert (first.returncode, first.stdout.splitlines()[0]) == (
+        0, "integration_versions.credentials_secret: 2 re-encrypted, 0 already current")
+    assert second.stdout.splitlines()[0] == "integration_versions.credentials_secret: 0 re-encrypted, 2 already current"
+    kid = key_id(decode_secret_key(new_key))
+    stored = [value for (value,) in migrated.rows("SELECT credentials_secret FROM integration_versions")]
+    assert all(value.startswith(f"v2:{kid}:") for value in stored)
+    assert Keyring(secret_key, (decode_secret_key(new_key),)).decrypt(stored[0]) == "hunter2-secret"
+    assert lost.returncode == 1
+    assert f"encrypted with key {kid}, which is not among the configured encryption keys" in lost.stderr

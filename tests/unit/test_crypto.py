@@ -7,7 +7,7 @@ import hmac
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from marketlink.crypto import Keyring, random_client_id, random_secret
+from marketlink.crypto import Keyring, key_id, random_client_id, random_secret
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -51,7 +51,7 @@ def test_ciphertext_of_another_key_is_refused():
 
 def test_unknown_format_is_refused():
     with pytest.raises(ValueError) as raised:
-        Keyring(KEY).decrypt("v2:AAAA")
+        Keyring(KEY).decrypt("v9:AAAA")
 
     assert str(raised.value) == "unknown encryption format"
 
@@ -94,3 +94,44 @@ def test_random_client_id_is_alphanumeric():
     client_id = random_client_id()
 
     assert len(client_id) == 20 and client_id.isalnum() and client_id.isascii()
+
+
+# --- encryption keys and their rotation (docs/adr/0004)
+
+NEW_KEY, NEWER_KEY = bytes(range(2, 34)), bytes(range(3, 35))
+
+
+def test_with_encryption_keys_the_first_encrypts_and_names_itself():
+    keyring = Keyring(KEY, (NEW_KEY, NEWER_KEY))
+
+    stored = keyring.encrypt("S3cre1!")
+
+    assert stored.startswith(f"v2:{key_id(NEW_KEY)}:") and len(key_id(NEW_KEY)) == 8
+    assert keyring.current_key_id == key_id(NEW_KEY) != key_id(NEWER_KEY)
+    assert keyring.decrypt(stored) == "S3cre1!"
+    assert keyring.is_current(stored) is True
+
+
+def test_every_configured_key_and_the_derived_key_decrypt():
+    legacy = Keyring(KEY).encrypt("legacy")
+    by_newer = Keyring(KEY, (NEWER_KEY,)).encrypt("newer")
+    keyring = Keyring(KEY, (NEW_KEY, NEWER_KEY))
+
+    assert (keyring.decrypt(legacy), keyring.decrypt(by_newer)) == ("legacy", "newer")
+    assert (keyring.is_current(legacy), keyring.is_current(by_newer)) == (False, False)
+    assert Keyring(KEY).is_current(legacy) is True
+
+
+def test_a_value_of_a_key_not_configured_names_that_key():
+    stored = Keyring(KEY, (NEWER_KEY,)).encrypt("S3cre1!")
+
+    with pytest.raises(ValueError) as raised:
+        Keyring(KEY, (NEW_KEY,)).decrypt(stored)
+
+    assert str(raised.value) == (f"encrypted with key {key_id(NEWER_KEY)}, which is not among the "
+                                 "configured encryption keys (MARKETLINK_ENCRYPTION_KEYS)")
+
+
+def test_hashes_do_not_depend_on_the_encryption_keys():
+    assert Keyring(KEY, (NEW_KEY,)).keyed_hash("mlk_token") == Keyring(KEY).keyed_hash("mlk_token")
+    assert Keyring(KEY, (NEW_KEY,)).csrf_token("session:1") == Keyring(KEY).csrf_token("session:1")
