@@ -25,7 +25,7 @@ from marketlink.sso.oidc.endpoints import OidcProvider
 from marketlink.sso.oidc.logout import BackChannelLogout
 from marketlink.sso.saml.endpoints import SamlEndpoints
 from marketlink.storage.database import Database
-from marketlink.web.health import healthz, readyz
+from marketlink.web.health import healthz, metrics_page, readyz
 from marketlink.web.routes import web_routes
 
 
@@ -66,6 +66,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         *web_routes(Logins(database, services), sign_outs),
         *SamlEndpoints(database, services).routes(),
     ]
+    if settings.metrics_enabled:
+        routes.append(Route("/metrics", metrics_page(database, services), methods=["GET"]))
     if settings.demo_host:
         routes.append(Route("/demo/product-host/events", demo_host_endpoint(settings)))
     # Every body is bounded before anything reads it (GraphQL, the token endpoint, ...).

@@ -71,7 +71,9 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option("--metrics-port", default=None, type=int,
+              help="Serve GET /metrics and /healthz on this port (MARKETLINK_WORKER_METRICS_PORT).")
+def worker(metrics_port: int | None) -> None:
     """Deliver events until interrupted (with PostgreSQL, run as many as you like)."""
     import signal
 
@@ -90,11 +92,39 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         running = await start_worker(db, services)
+        metrics = await _serve_worker_metrics(db, services, metrics_port or settings.worker_metrics_port)
         await stop.wait()
         await running.stop()
+        if metrics is not None:
+            await metrics.cleanup()
         await db.dispose()
 
     asyncio.run(run())
+
+
+async def _serve_worker_metrics(db: Database, services: Services, port: int | None):  # type: ignore[no-untyped-def]
+    """``GET /metrics`` and ``/healthz`` of a worker process on ``port`` of
+    ``MARKETLINK_HOST``, when one is set; the server's runner, to clean up with the worker."""
+    if port is None:
+        return None
+    from aiohttp import web  # a plain server: no signal handling of its own
+
+    async def metrics(_: web.Request) -> web.Response:
+        async with db.read() as conn:
+            body, media_type = await services.metrics.page(conn, services.clock.now_ms())
+        return web.Response(body=body, headers={"Content-Type": media_type,
+                                                "Cache-Control": "no-store"})
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, services.settings.host, port).start()
+    return runner
 
 
 @main.command()

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     retry_after_max_s: float = Field(default=3600, ge=0, le=86_400)
     lease_s: float = Field(default=60, gt=0, le=3600)
     run_worker: bool = True  # deliver events inside `marketlink serve`
+    # GET /metrics on `serve` (turn off where the port is public and no proxy blocks the path),
+    # and the port a `marketlink worker` serves its /metrics on (none: no HTTP at all).
+    metrics_enabled: bool = True
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     demo_host: bool = False  # serve the demo product host under /demo/product-host/ (make run)
     worker_batch_size: int = Field(default=20, ge=1, le=1000)
     worker_poll_s: float = Field(default=1.0, gt=0, le=300)  # when nothing wakes the worker

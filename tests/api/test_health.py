@@ -41,3 +41,13 @@ async def test_an_unreachable_database_is_not_ready_but_alive():
 
     assert (ready.status_code, ready.json()) == (503, {"status": "unavailable", "database": "unreachable"})
     assert alive.status_code == 200
+
+
+async def test_metrics_can_be_turned_off(db):
+    from tests.helpers import make_world
+
+    world, client = await make_world(db, metrics_enabled=False)
+    async with client:
+        answer = await client.get("/metrics")
+
+    assert answer.status_code == 404

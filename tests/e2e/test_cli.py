@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -252,3 +253,29 @@ def test_keys_generate_then_rotate_re_encrypts_with_the_new_key(migrated):
     assert Keyring(secret_key, (decode_secret_key(new_key),)).decrypt(stored[0]) == "hunter2-secret"
     assert lost.returncode == 1
     assert f"encrypted with key {kid}, which is not among the configured encryption keys" in lost.stderr
+
+
+def test_a_worker_serves_its_metrics_on_its_own_port_and_stops_on_sigterm(migrated):
+    from tests.e2e.server import free_port
+
+    port = free_port()
+    process = subprocess.Popen([str(MARKETLINK), "worker", "--metrics-port", str(port)],
+                               env=migrated.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        answer = None
+        for _ in range(100):
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+    finally:
+        process.send_signal(15)
+        code = process.wait(timeout=20)
+
+    assert answer is not None and answer.status_code == 200
+    assert "\nmarketlink_events_due 0.0\n" in answer.text
+    assert "# TYPE marketlink_deliveries_total counter" in answer.text
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    assert code == 0

@@ -24,7 +24,7 @@ import hashlib
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -77,9 +77,11 @@ class TokenCache:
     of them (the oldest stored goes first). ``http`` is the outbound client (its timeouts and
     address policy apply; redirects are never followed). For one event loop; not thread-safe."""
 
-    def __init__(self, http: HttpClient, clock: Clock, *, max_keys: int = MAX_KEYS) -> None:
+    def __init__(self, http: HttpClient, clock: Clock, *, max_keys: int = MAX_KEYS,
+                 on_failure: Callable[[], object] | None = None) -> None:
         self._http = http
         self._clock = clock
+        self._on_failure = on_failure  # called once per failed token request (metrics)
         self._max_keys = max_keys
         self._cached: OrderedDict[_Key, _Cached] = OrderedDict()
         self._in_flight: dict[_Key, asyncio.Task[str]] = {}
@@ -119,8 +121,8 @@ class TokenCache:
         retrieved, so a refresh whose waiters were all cancelled logs no 'never retrieved'."""
         if self._in_flight.get(key) is task:
             del self._in_flight[key]
-        if not task.cancelled():
-            task.exception()
+        if not task.cancelled() and task.exception() is not None and self._on_failure:
+            self._on_failure()
 
     async def _refresh(self, key: _Key, client_secret: str) -> str:
         token_uri, client_id, scope, _ = key

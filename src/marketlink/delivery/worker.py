@@ -39,7 +39,8 @@ class Worker:
     def __init__(self, db: Database, services: Services, http: OutboundHttp, *,
                  owner: str | None = None) -> None:
         self.db, self.services, self.http = db, services, http
-        self.tokens = TokenCache(http, services.clock)
+        self.tokens = TokenCache(http, services.clock,
+                                 on_failure=services.metrics.token_fetch_failures.inc)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._in_flight: set[asyncio.Task[None]] = set()
         self._per_host: dict[str | None, int] = {}
@@ -94,6 +95,7 @@ class Worker:
     def _start(self, event: dict[str, Any], target: "Target | None") -> None:
         host = event["target_host"]
         self._per_host[host] = self._per_host.get(host, 0) + 1
+        self.services.metrics.host_started(host)
         task = asyncio.create_task(self._deliver(event, target))
         self._in_flight.add(task)
         task.add_done_callback(lambda done: self._finished(done, host))
@@ -101,6 +103,7 @@ class Worker:
     def _finished(self, task: asyncio.Task[None], host: str | None) -> None:
         self._in_flight.discard(task)
         self._per_host[host] -= 1
+        self.services.metrics.host_finished(host, self._per_host[host])
         if not self._per_host[host]:
             del self._per_host[host]
         self.services.events_queued.notify()  # a slot is free: the host's next event may go
@@ -128,6 +131,9 @@ class Worker:
                 result = AttemptResult("SUCCEEDED", error="no URL for this event type; not sent")
             else:
                 result = await notify(self.http, self.tokens, target)
+                self.services.metrics.attempt_finished(
+                    result.outcome, "DIRECT" if target.method == "POST" else "NOTIFY",
+                    result.duration_ms, event["created_on"], self.services.clock.now_ms())
             await self._settle(event, target, result, started)
         except Exception:  # a bug: leave the lease to expire, so the event is tried again
             log.exception("delivery.failed", event_id=event["id"])

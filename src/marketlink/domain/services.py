@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from marketlink.clock import Clock
 from marketlink.config import Settings
 from marketlink.crypto import Keyring
+from marketlink.metrics import Metrics
 
 
 class Signal:
@@ -33,3 +34,4 @@ class Services:
     keyring: Keyring
     clock: Clock
     events_queued: Signal = field(default_factory=Signal)
+    metrics: Metrics = field(default_factory=Metrics)  # this process's (marketlink/metrics.py)

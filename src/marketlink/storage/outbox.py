@@ -8,9 +8,10 @@ write transaction (BEGIN IMMEDIATE) is the lock.
 """
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, literal_column, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -113,3 +114,19 @@ async def pending_expired(conn: AsyncConnection, now: int, limit: int) -> list[R
     query = (select(events).where(events.c.status == "PENDING", events.c.pending_until < now)
              .order_by(events.c.seq).limit(limit).with_for_update(skip_locked=True))
     return list((await conn.execute(query)).mappings())
+
+
+@dataclass(frozen=True)
+class QueueState:
+    due: int  # QUEUED and due now
+    oldest_due_on: int | None  # when the longest-waiting due event became due
+    pending: int  # waiting for an asynchronous result
+
+
+async def queue_state(conn: AsyncConnection, now: int) -> QueueState:
+    """The queue as the metrics show it (both counts read ``ix_events_due``)."""
+    due = (await conn.execute(
+        select(func.count(), func.min(events.c.next_attempt_on))
+        .where(events.c.status == "QUEUED", events.c.next_attempt_on <= now))).one()
+    pending = (await conn.execute(select(func.count()).where(events.c.status == "PENDING"))).scalar_one()
+    return QueueState(due[0], due[1], pending)
