@@ -138,13 +138,17 @@ def test_set_password_of_an_unknown_email_is_a_usage_error(cli):
     assert done.stderr.endswith("Error: User not found\n")
 
 
-def test_demo_prints_the_buyers_password_set_anew_each_run(cli):
+def test_demo_prints_the_password_of_its_users_set_anew_each_run(cli):
     chosen = cli.run("demo", MARKETLINK_DEMO_PASSWORD="the demo passphrase")
     random = cli.run("demo")
 
-    printed = [re.findall(r"^  (email|password): +(.+)$", done.stdout, re.M) for done in (chosen, random)]
-    assert printed[0] == [("email", "ada@demo-buyer.example"), ("password", "the demo passphrase")]
-    assert printed[1][0] == ("email", "ada@demo-buyer.example")
-    assert re.fullmatch(r"[A-Za-z0-9_-]{16}", printed[1][1][1])
-    [(stored,)] = cli.rows("SELECT password_hash FROM user_credentials")
-    assert PasswordHasher().verify(stored, printed[1][1][1])
+    printed = [(re.findall(r"^  password: (.+)$", done.stdout, re.M),
+                re.findall(r"^  as [^:]+: +(\S+)$", done.stdout, re.M)) for done in (chosen, random)]
+    users = ["ada@demo-buyer.example", "admin@demo-marketplace.example", "dev@demo-vendor.example"]
+    assert printed[0] == (["the demo passphrase"], users)
+    assert printed[1][1] == users
+    [password] = printed[1][0]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16}", password)
+    stored = [hash_ for (hash_,) in cli.rows("SELECT password_hash FROM user_credentials")]
+    assert len(stored) == 3
+    assert all(PasswordHasher().verify(hash_, password) for hash_ in stored)
