@@ -109,3 +109,50 @@ async def _all_succeeded(db: Database) -> bool:
     async with db.read() as conn:
         rows = (await conn.execute(select(events.c.status))).scalars().all()
     return len(rows) == ORDERS and all(s == "SUCCEEDED" for s in rows)
+
+
+async def test_sigterm_finishes_the_deliveries_in_flight_and_leaves_nothing_claimed(database_url, tmp_path):
+    db = Database(database_url)
+    await migrate(db)
+    world, client = await make_world(db, allow_private_urls=True)
+    answering, received = asyncio.Event(), []
+
+    async def host(request: web.Request) -> web.Response:
+        received.append(request.query["eventUrl"])
+        await answering.wait()
+        return web.json_response({"success": True, "accountIdentifier": "acct"})
+
+    app = web.Application()
+    app.router.add_get("/create", host)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    product, _, _ = await sellable_product(world, create_url=host_url + "/create?eventUrl={eventUrl}")
+    company_id, user_id = await buyer(world)
+    for _ in range(ORDERS):
+        await world.api.data(CREATE_SUBSCRIPTION, {"input": order_input(product, company_id, user_id)},
+                             world.admin)
+
+    worker = start_worker(database_url, tmp_path)
+    try:
+        assert await wait_for(lambda: _true(len(received) >= 4), 30)
+        in_flight = len(received)
+        os.killpg(worker.pid, signal.SIGTERM)
+        await asyncio.sleep(0.5)
+        still_running = worker.poll() is None  # it waits for the hosts' answers
+        answering.set()
+        code = await asyncio.to_thread(worker.wait, 20)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+        await client.aclose()
+        await runner.cleanup()
+
+    async with db.read() as conn:
+        rows = (await conn.execute(select(events.c.status, events.c.lease_owner))).all()
+    await db.dispose()
+    assert (still_running, code) == (True, 0)
+    assert sorted(status for status, _ in rows) == ["QUEUED"] * (ORDERS - in_flight) + ["SUCCEEDED"] * in_flight
+    assert [owner for _, owner in rows if owner is not None] == []  # nothing left claimed
+    assert len(received) == in_flight  # nothing new was started after SIGTERM
