@@ -25,6 +25,7 @@ from marketlink.sso.oidc.endpoints import OidcProvider
 from marketlink.sso.oidc.logout import BackChannelLogout
 from marketlink.sso.saml.endpoints import SamlEndpoints
 from marketlink.storage.database import Database
+from marketlink.web.request_ids import RequestIds
 from marketlink.web.health import healthz, metrics_page, readyz
 from marketlink.web.routes import web_routes
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         routes.append(Route("/demo/product-host/events", demo_host_endpoint(settings)))
     # Every body is bounded before anything reads it (GraphQL, the token endpoint, ...).
     app = Starlette(routes=routes, lifespan=lifespan,
-                    middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)])
+                    middleware=[Middleware(RequestIds),
+                                Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)])
     app.state.services, app.state.db = services, database
     return app

@@ -67,7 +67,8 @@ def serve(host: str | None, port: int | None) -> None:
                    err=True)
         sys.exit(2)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level.lower(), server_header=False)
+                log_level=settings.log_level.lower(), server_header=False,
+                access_log=False)  # web/request_ids.py logs each request, with its id
 
 
 @main.command()

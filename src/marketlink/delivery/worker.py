@@ -125,6 +125,8 @@ class Worker:
                 self.services.events_queued.notify()
 
     async def _deliver(self, event: dict[str, Any], target: Target | None) -> None:
+        structlog.contextvars.bind_contextvars(  # this task's log lines name its event
+            event_id=event["id"], subscription_id=event["subscription_id"])
         try:
             started = self.services.clock.now_ms()
             if target is None:
