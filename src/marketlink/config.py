@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=10, ge=1, le=1000)
     login_max_failures_per_ip: int = Field(default=100, ge=1, le=100_000)
     login_window_s: float = Field(default=900, gt=0, le=86_400)
+    # The token endpoint's failed client authentications allowed per client id and per client
+    # address in the same window (then 429 until the window has passed).
+    token_max_failures_per_client: int = Field(default=20, ge=1, le=10_000)
+    token_max_failures_per_ip: int = Field(default=100, ge=1, le=100_000)
     password_hash_memory_kib: int = Field(default=65_536, ge=19_456, le=4_194_304)
     password_hash_time_cost: int = Field(default=3, ge=2, le=20)
     password_hash_parallelism: int = Field(default=4, ge=1, le=16)

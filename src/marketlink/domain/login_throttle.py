@@ -25,6 +25,13 @@ class ThrottlePolicy:
         return cls(settings.login_max_failures, settings.login_max_failures_per_ip,
                    int(settings.login_window_s * 1000))
 
+    @classmethod
+    def for_token_endpoint(cls, settings: Settings) -> "ThrottlePolicy":
+        """The same rule for clients authenticating at ``/oauth2/token`` (the client id in the
+        place of the email)."""
+        return cls(settings.token_max_failures_per_client, settings.token_max_failures_per_ip,
+                   int(settings.login_window_s * 1000))
+
 
 def locked_out(failures_ms: Sequence[int], now_ms: int, max_failures: int, window_ms: int) -> bool:
     """True when at least ``max_failures`` of the failure times fall within the window that

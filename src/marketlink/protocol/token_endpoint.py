@@ -5,6 +5,10 @@ Client authentication by HTTP Basic (id and secret form-urlencoded, RFC 6749 §2
 ``ROLE_APPLICATION``. Errors are RFC 6749 §5.2 bodies. The authorization-code and refresh-token
 grants of the OpenID provider are handed, with the form already read, to ``other_grants``
 (``sso/oidc/endpoints.py``).
+
+Failed client authentications (401, every grant) are limited per client id and per client
+address as logins are (``domain/login_throttle.py``); past the limit the answer is 429 with
+``Retry-After`` until the window has passed, whatever the credentials.
 """
 
 import base64
@@ -16,11 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from marketlink.domain import inbound_tokens
+from marketlink.domain.login_throttle import LoginThrottle, ThrottlePolicy
 from marketlink.domain.services import Services
 from marketlink.storage.database import Database
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_FORM_BYTES = 8192
+MAX_CLIENT_ID_KEY = 100  # the throttle keys on at most this much of a client id
 
 
 OtherGrants = Callable[[Request, dict[str, str]], Awaitable[Response]]
@@ -28,10 +34,26 @@ OtherGrants = Callable[[Request, dict[str, str]], Awaitable[Response]]
 
 def token_endpoint(db: Database, services: Services,  # type: ignore[no-untyped-def]
                    other_grants: dict[str, OtherGrants] | None = None):
+    throttle = LoginThrottle(ThrottlePolicy.for_token_endpoint(services.settings))
+    retry_after = str(int(services.settings.login_window_s))
+
     async def endpoint(request: Request) -> Response:
         form, problem = await _form(request)
         if problem:
             return _error(400, "invalid_request", problem)
+        client = (_client_id(request, form) or "")[:MAX_CLIENT_ID_KEY]
+        address, now = request.client.host if request.client else "", services.clock.now_ms()
+        if not throttle.admit(client, address, now):
+            response = _error(429, "invalid_request", "Too many failed client authentications; "
+                              f"try again in {retry_after} seconds.")
+            response.headers["Retry-After"] = retry_after
+            return response
+        response = await grant(request, form)
+        if response.status_code != 401:  # only failed client authentications count
+            throttle.succeeded(client, address, now)
+        return response
+
+    async def grant(request: Request, form: dict[str, str]) -> Response:
         if handler := (other_grants or {}).get(form.get("grant_type", "")):
             return await handler(request, form)
         credentials, basic = _client_credentials(request, form)
@@ -69,6 +91,15 @@ async def _form(request: Request) -> tuple[dict[str, str], str | None]:
     if len(names) != len(set(names)):
         return {}, "A parameter is repeated."
     return dict(pairs), None
+
+
+def _client_id(request: Request, form: dict[str, str]) -> str | None:
+    """The client a request authenticates as, as far as can be read (for the throttle)."""
+    header = request.headers.get("authorization", "")
+    if header[:6].lower() == "basic ":
+        credentials = _basic(header[6:].strip())
+        return credentials[0] if credentials else None
+    return form.get("client_id")
 
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[tuple[str, str] | None, bool]:
