@@ -1,5 +1,6 @@
 """The domain's read models, built from storage rows. Plain frozen dataclasses."""
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,9 @@ class Credentials:
     kind: str
     public: Mapping[str, str]
     has_secret: bool
+    # A digest of the stored ciphertext: equal in a snapshot and its WORKING copy until the
+    # secret is entered again (each encryption draws a new nonce). Says nothing of the secret.
+    secret_fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,10 @@ class IntegrationVersion:
     def from_row(cls, row: Mapping[str, Any]) -> "IntegrationVersion":
         credentials = None
         if row["credentials_type"]:
+            secret = row["credentials_secret"]
             credentials = Credentials(
-                row["credentials_type"], dict(row["credentials"] or {}),
-                bool(row["credentials_secret"]),
+                row["credentials_type"], dict(row["credentials"] or {}), bool(secret),
+                hashlib.sha256(secret.encode()).hexdigest()[:16] if secret else None,
             )
         sso = SsoConfiguration(row["sso_type"], dict(row["sso_config"])) if row["sso_type"] else None
         return cls(

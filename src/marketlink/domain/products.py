@@ -103,3 +103,8 @@ async def products_page(
     scope = actor.vendor_scope()
     rows = await store.products_page(conn, scope, after, limit)
     return [Product.from_row(r) for r in rows], await store.count_products(conn, scope)
+
+
+async def vendor_products(conn: AsyncConnection, vendor_id: str, limit: int) -> list[Product]:
+    """The first ``limit`` products of one vendor, in creation order (the console's link form)."""
+    return [Product.from_row(r) for r in await store.products_page(conn, vendor_id, None, limit)]

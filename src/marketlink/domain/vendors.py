@@ -30,6 +30,19 @@ async def vendor_exists(conn: AsyncConnection, vendor_id: str) -> bool:
     return canonical is not None and await store.vendor_by_id(conn, canonical) is not None
 
 
+async def vendor_names(conn: AsyncConnection, actor: Actor, limit: int) -> dict[str, str]:
+    """The first ``limit`` vendors by name, id -> name: the console's vendor picker and labels,
+    for administrators (a developer has only its own vendor: empty)."""
+    if not actor.is_admin:
+        return {}
+    return {r["id"]: r["name"] for r in await store.vendors_by_name(conn, limit)}
+
+
+async def vendor_name(conn: AsyncConnection, vendor_id: str) -> str | None:
+    row = await store.vendor_by_id(conn, vendor_id)
+    return row["name"] if row else None
+
+
 async def revoke_tokens_named(conn: AsyncConnection, services: Services, name: str) -> None:
     await store.revoke_tokens_named(conn, name, services.clock.now_ms())
 

@@ -25,10 +25,17 @@ async def event_by_id(conn: AsyncConnection, event_id: str) -> Row | None:
 async def events_page(
     conn: AsyncConnection, filters: Mapping[str, Any], before_seq: int | None, limit: int
 ) -> list[Row]:
-    """Newest first. ``filters`` maps column names to required values (None: no filter)."""
+    """Newest first. ``filters`` maps column names to required values (None: no filter), and
+    ``created_from`` / ``created_before`` to bounds of ``created_on`` (from inclusive)."""
     query = select(events)
     for column, value in filters.items():
-        if value is not None:
+        if value is None:
+            continue
+        if column == "created_from":
+            query = query.where(events.c.created_on >= value)
+        elif column == "created_before":
+            query = query.where(events.c.created_on < value)
+        else:
             query = query.where(events.c[column] == value)
     if before_seq is not None:
         query = query.where(events.c.seq < before_seq)

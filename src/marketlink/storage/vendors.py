@@ -19,6 +19,11 @@ async def vendor_by_id(conn: AsyncConnection, vendor_id: str) -> Row | None:
     return (await conn.execute(select(vendors).where(vendors.c.id == vendor_id))).mappings().first()
 
 
+async def vendors_by_name(conn: AsyncConnection, limit: int) -> list[Row]:
+    query = select(vendors).order_by(vendors.c.name, vendors.c.id).limit(limit)
+    return list((await conn.execute(query)).mappings())
+
+
 async def insert_token(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(api_tokens.insert(), values)
 

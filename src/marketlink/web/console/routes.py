@@ -6,6 +6,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from marketlink.web.console import integrations
+from marketlink.web.console import events, subscriptions
+from marketlink.web.console import ping_tests, product_links, publishing
 
 
 async def console_home(_: Request) -> RedirectResponse:
@@ -13,7 +15,14 @@ async def console_home(_: Request) -> RedirectResponse:
 
 
 def console_routes() -> list[BaseRoute]:
-    areas: list[BaseRoute] = [*integrations.ROUTES]
+    areas: list[BaseRoute] = [
+        *integrations.ROUTES,
+        *events.ROUTES,
+        *subscriptions.ROUTES,
+        *ping_tests.ROUTES,
+        *publishing.ROUTES,
+        *product_links.ROUTES,
+    ]
     return [
         Route("/console", console_home, methods=["GET"]),
         Mount("/console/static", StaticFiles(packages=[("marketlink.web", "static")]),
