@@ -11,7 +11,7 @@ import click
 from marketlink.clock import SystemClock
 from marketlink.config import Settings, load_settings
 from marketlink.crypto import Keyring
-from marketlink.domain.actors import Actor, Role
+from marketlink.domain.actors import API_TOKEN_ROLES, Actor, Role
 from marketlink.domain.errors import Outcome
 from marketlink.domain.models import User
 from marketlink.domain.services import Services
@@ -150,7 +150,7 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in API_TOKEN_ROLES]), required=True)
 @click.option("--vendor", "vendor_id", default=None, help="The vendor a DEVELOPER token acts for.")
 @click.option("--name", default="cli", help="A label to recognise the token by.")
 def token_create(role: str, vendor_id: str | None, name: str) -> None:
@@ -319,18 +319,19 @@ def user_set_password(email: str, password_stdin: bool) -> None:
 @user.command("grant")
 @click.option("--email", required=True, help="The user's email.")
 @click.option("--role", type=click.Choice([r.value for r in Role] + ["NONE"]), required=True,
-              help="ADMIN (everything), DEVELOPER (one vendor's integrations), or NONE "
-                   "(no console access).")
+              help="ADMIN (everything), DEVELOPER (one vendor's integrations), COMPANY_ADMIN "
+                   "(one buying company's subscriptions), or NONE (no console access).")
 @click.option("--vendor", "vendor_id", default=None, help="The vendor of a DEVELOPER.")
-def user_grant(email: str, role: str, vendor_id: str | None) -> None:
-    """Let a user into the console at /console, as ADMIN or as a vendor's DEVELOPER (replaces
-    the user's earlier role)."""
+@click.option("--company", "company_id", default=None, help="The company (id) of a COMPANY_ADMIN.")
+def user_grant(email: str, role: str, vendor_id: str | None, company_id: str | None) -> None:
+    """Let a user into the console at /console, as ADMIN, as a vendor's DEVELOPER or as a
+    buying company's COMPANY_ADMIN (replaces the user's earlier role)."""
     from marketlink.domain.console_access import grant_console_role
 
     settings = _settings()
     chosen = None if role == "NONE" else Role(role)
     _done(_with_database(settings, lambda db, services: db.command(
-        lambda conn: grant_console_role(conn, services, email, chosen, vendor_id))))
+        lambda conn: grant_console_role(conn, services, email, chosen, vendor_id, company_id))))
     click.echo(f"{email}: console role {role}", err=True)
 
 

@@ -1,5 +1,6 @@
 """Demo data for ``make run``: a vendor, a product with editions, and an integration linked to
-it and published; a buying company and its user, who can log in. Loading twice changes nothing
+it and published; a buying company and its user, who can log in (and is the company's
+administrator in the console). Loading twice changes nothing
 but the admin token, which is replaced (a token is shown only once, so each run prints a fresh
 one and revokes the last), and the buyer's password, which is set anew and printed
 (``demo_password``, or a random one)."""
@@ -19,7 +20,7 @@ from marketlink.config import Settings
 from marketlink.demo_host import CREDENTIALS_FILE
 from marketlink.domain import inbound_clients, integrations, logins, products, publishing, vendors
 from marketlink.domain.actors import Actor, Role
-from marketlink.domain.console_access import grant_console_role
+from marketlink.domain.console_access import console_actor, grant_console_role
 from marketlink.domain.errors import Outcome
 from marketlink.domain.passwords import Passwords
 from marketlink.domain.services import Services
@@ -63,6 +64,9 @@ async def load_demo(db: Database, services: Services) -> Demo:
             await _create_demo_buyer(conn, services)
         if await commerce.by_id(conn, commerce.users, DEMO_CONSOLE_USERS[0][0]) is None:
             await _create_demo_console_users(conn, services)
+        if await console_actor(conn, DEMO_USER_ID) is None:  # also in demo data of earlier versions
+            _done(await grant_console_role(conn, services, DEMO_USER_EMAIL, Role.COMPANY_ADMIN, None,
+                                           DEMO_COMPANY_ID))
         for user_id in (DEMO_USER_ID, *(user[0] for user in DEMO_CONSOLE_USERS)):
             await logins.save_password(conn, services, user_id, password_hash)
         if not (Path(services.settings.data_dir) / CREDENTIALS_FILE).exists():
@@ -166,7 +170,8 @@ MARKETLINK_DEMO_PASSWORD is set):
   as the buyer (My Apps):                  {DEMO_USER_EMAIL}
   as the console's administrator:          {DEMO_CONSOLE_USERS[0][1]}
   as the demo vendor's developer:          {DEMO_CONSOLE_USERS[1][1]}
-The console is at {settings.base_url}/console.
+The console is at {settings.base_url}/console; the buyer is also Demo Buyer's company
+administrator there (its subscriptions: order, change, cancel, assign users).
 """)
 
 

@@ -138,24 +138,28 @@ class ConsoleServer:
         return host
 
     def user(self, email: str, role: Role | None, vendor_id: str | None = None,
-             company: str = "Console Users") -> str:
-        """A user who can log in with ``PASSWORD``, with this console role; the user's id."""
+             company: str = "Console Users", company_id: str | None = None) -> str:
+        """A user who can log in with ``PASSWORD``, with this console role; the user's id. With
+        ``company_id`` the user is one of that company's (and a COMPANY_ADMIN is bound to it);
+        else of a new company named ``company``."""
         from marketlink.domain.actors import Actor
 
         operator = Actor(Role.ADMIN, None)
 
         async def create(db: Database, services: Services) -> str:
-            made = await db.command(lambda conn: create_company(
-                conn, operator, services, {"name": company, "country": "GB"}))
-            assert made.errors == []
+            if company_id is None:
+                made = await db.command(lambda conn: create_company(
+                    conn, operator, services, {"name": company, "country": "GB"}))
+                assert made.errors == []
             created = await create_user_with_password(
                 db, operator, services, Passwords(self.settings),
-                {"companyId": made.value.id, "email": email, "firstName": "Test",
+                {"companyId": company_id or made.value.id, "email": email, "firstName": "Test",
                  "lastName": "User", "language": "en"}, PASSWORD)
             assert created.errors == []
             if role is not None:
                 granted = await db.command(lambda conn: grant_console_role(
-                    conn, services, email, role, vendor_id))
+                    conn, services, email, role, vendor_id,
+                    company_id if role is Role.COMPANY_ADMIN else None))
                 assert granted.errors == []
             return created.value.id
 

@@ -152,3 +152,61 @@ def test_demo_prints_the_password_of_its_users_set_anew_each_run(cli):
     stored = [hash_ for (hash_,) in cli.rows("SELECT password_hash FROM user_credentials")]
     assert len(stored) == 3
     assert all(PasswordHasher().verify(hash_, password) for hash_ in stored)
+
+
+def test_grant_company_admin_binds_the_user_to_the_company(cli):
+    user_id = create(cli, "--email", "ada@buyer.example", "--company", "Acme Buyer").stdout.strip()
+
+    done = cli.run("user", "grant", "--email", "ada@buyer.example", "--role", "COMPANY_ADMIN",
+                   "--company", COMPANY_ID)
+
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "ada@buyer.example: console role COMPANY_ADMIN\n")
+    assert cli.rows("SELECT user_id, role, vendor_id, company_id FROM console_roles") == [
+        (user_id, "COMPANY_ADMIN", None, COMPANY_ID)]
+
+
+@pytest.mark.parametrize("args,message", [
+    ((), "Error: A COMPANY_ADMIN needs the id of an existing company\n"),
+    (("--company", "0b1c6a70-8f5e-4b8e-9d0a-0000000000ff"), "Error: A COMPANY_ADMIN needs the id of an existing company\n"),
+    (("--company", COMPANY_ID, "--vendor", "0b1c6a70-8f5e-4b8e-9d0a-0000000000ff"),
+     "Error: Only a DEVELOPER is bound to a vendor\n"),
+])
+def test_a_company_admin_without_its_company_is_a_usage_error(cli, args, message):
+    create(cli, "--email", "ada@buyer.example", "--company", "Acme Buyer")
+
+    done = cli.run("user", "grant", "--email", "ada@buyer.example", "--role", "COMPANY_ADMIN", *args)
+
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.endswith(message)
+    assert cli.rows("SELECT count(*) FROM console_roles") == [(0,)]
+
+
+def test_an_admin_is_not_bound_to_a_company(cli):
+    create(cli, "--email", "ada@buyer.example", "--company", "Acme Buyer")
+
+    done = cli.run("user", "grant", "--email", "ada@buyer.example", "--role", "ADMIN", "--company", COMPANY_ID)
+
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.endswith("Error: Only a COMPANY_ADMIN is bound to a company\n")
+    assert cli.rows("SELECT count(*) FROM console_roles") == [(0,)]
+
+
+def test_no_api_token_is_made_for_a_company_admin(cli):
+    cli.ok("migrate")
+
+    done = cli.run("token", "create", "--role", "COMPANY_ADMIN")
+
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "Invalid value for '--role': 'COMPANY_ADMIN' is not one of 'ADMIN', 'DEVELOPER'." in done.stderr
+    assert cli.rows("SELECT count(*) FROM api_tokens") == [(0,)]
+
+
+def test_the_demo_buyer_is_its_companys_administrator_in_the_console(cli):
+    cli.ok("demo")
+    cli.ok("demo")  # loading again keeps the one role
+
+    assert cli.rows("SELECT u.email, r.role, r.vendor_id, r.company_id FROM console_roles r "
+                    "JOIN users u ON u.id = r.user_id ORDER BY u.email") == [
+        ("ada@demo-buyer.example", "COMPANY_ADMIN", None, "8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b02"),
+        ("admin@demo-marketplace.example", "ADMIN", None, None),
+        ("dev@demo-vendor.example", "DEVELOPER", "8a3f1c2e-0b7d-4e4a-9c55-6d0e2f1a7b01", None)]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from marketlink.domain import event_documents as docs
 from marketlink.domain import lifecycle
 from marketlink.domain.actors import Actor
-from marketlink.domain.companies import admin_only, checked_person, visible_user
+from marketlink.domain.companies import admin_only, checked_person, company_managers_only, visible_user
 from marketlink.domain.errors import Code, Outcome, UserError, error, not_found
 from marketlink.domain.events import marketplace
 from marketlink.domain.ids import new_id
@@ -43,8 +43,9 @@ async def assign_user(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Assignment]:
     """Assign a user of the subscription's company; DUPLICATE while an assignment of that user
-    is in progress or ACTIVE (a FAILED or UNASSIGNED one starts over)."""
-    if errors := admin_only(actor):
+    is in progress or ACTIVE (a FAILED or UNASSIGNED one starts over). Administrators, and a
+    company administrator on its company's subscriptions."""
+    if errors := company_managers_only(actor):
         return Outcome.failed(*errors)
     subscription, projected, user, existing, errors = await _parties(conn, actor, changes, ASSIGN)
     if existing and existing["status"] not in lifecycle.REASSIGNABLE:
@@ -59,8 +60,9 @@ async def assign_user(
 async def unassign_user(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Assignment]:
-    """Unassign an ACTIVE assignment; the event names the user with the host's userIdentifier."""
-    if errors := admin_only(actor):
+    """Unassign an ACTIVE assignment; the event names the user with the host's userIdentifier.
+    Administrators, and a company administrator on its company's subscriptions."""
+    if errors := company_managers_only(actor):
         return Outcome.failed(*errors)
     subscription, projected, user, existing, errors = await _parties(conn, actor, changes, UNASSIGN)
     if user and existing is None:
@@ -108,7 +110,7 @@ async def _parties(
     """The locked subscription, its projected status, the user (of the subscription's company)
     and their assignment, and what is wrong with them."""
     subscription, projected, errors = await subscription_for_step(
-        conn, changes.get("subscriptionId"), step, SUBSCRIPTION)
+        conn, actor, changes.get("subscriptionId"), step, SUBSCRIPTION)
     if subscription is None:
         return None, None, None, None, errors
     user = await visible_user(conn, actor, changes.get("userId"))

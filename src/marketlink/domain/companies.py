@@ -1,7 +1,8 @@
 """Companies and their users: the buyers of the marketplace (SPEC §3).
 
-Only marketplace administrators manage them through the API for now; company administrators
-will act through console sessions (the console issue)."""
+Marketplace administrators create and manage them (through the API and the CLI). A company
+administrator (console only, ADR 0014) reads its own company and its users; another company,
+or one of its users, reads as not found, exactly like a missing one."""
 
 import re
 from typing import Any
@@ -30,6 +31,12 @@ def admin_only(actor: Actor) -> list[UserError]:
     return [error(INPUT, Code.NOT_ALLOWED, "Only marketplace administrators can do this.")]
 
 
+def company_managers_only(actor: Actor) -> list[UserError]:
+    """Administrators and company administrators pass (the command then finds only the
+    objects of companies the actor manages); everyone else gets ``admin_only``'s refusal."""
+    return [] if actor.is_company_admin else admin_only(actor)
+
+
 async def create_company(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Company]:
@@ -52,8 +59,10 @@ async def create_company(
 
 
 async def visible_company(conn: AsyncConnection, actor: Actor, company_id: object) -> Company | None:
+    """The company, when the actor manages it (``Actor.can_manage_company``)."""
     canonical = normalized_id(company_id)
-    row = await store.by_id(conn, store.companies, canonical) if canonical and actor.is_admin else None
+    visible = canonical and actor.can_manage_company(canonical)
+    row = await store.by_id(conn, store.companies, canonical) if visible else None
     return Company.from_row(row) if row else None
 
 
@@ -93,9 +102,10 @@ async def create_user(
 
 
 async def visible_user(conn: AsyncConnection, actor: Actor, user_id: object) -> User | None:
+    """The user, when the actor manages the user's company."""
     canonical = normalized_id(user_id)
-    row = await store.by_id(conn, store.users, canonical) if canonical and actor.is_admin else None
-    return User.from_row(row) if row else None
+    row = await store.by_id(conn, store.users, canonical) if canonical else None
+    return User.from_row(row) if row and actor.can_manage_company(row["company_id"]) else None
 
 
 def checked_person(changes: dict[str, Any], *, required: bool) -> tuple[dict[str, Any], list[UserError]]:

@@ -84,6 +84,13 @@ async def events_page(
     return [Event.from_row(r) for r in await store.events_page(conn, filters, before_seq, limit)]
 
 
+async def events_of_subscription(conn: AsyncConnection, subscription_id: str, limit: int) -> list[Event]:
+    """The subscription's newest ``limit`` events (visibility is the subscription's: the caller
+    has read it with ``visible_subscription``)."""
+    rows = await store.events_page(conn, {"subscription_id": subscription_id}, None, limit)
+    return [Event.from_row(r) for r in rows]
+
+
 async def attempts_of(conn: AsyncConnection, event_id: str) -> list[EventAttempt]:
     return [EventAttempt.from_row(r) for r in await store.attempts_of(conn, event_id)]
 

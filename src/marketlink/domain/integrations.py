@@ -113,6 +113,8 @@ async def owning_vendor(
     if vendor_id is None:
         if actor.is_admin:
             return None, [error(path, Code.REQUIRED, "vendorId is required for administrators.")]
+        if actor.vendor_id is None or not actor.can_see_vendor(actor.vendor_id):
+            return None, [not_found(path, "Vendor")]  # a company administrator has no vendor
         return actor.vendor_id, []
     canonical = normalized_id(vendor_id)
     if canonical is None or not actor.can_see_vendor(canonical):

@@ -28,6 +28,22 @@ async def visible_product(conn: AsyncConnection, actor: Actor, product_id: objec
     return Product.from_row(row)
 
 
+def catalog_scope(actor: Actor) -> str | None:
+    """The vendor whose products the actor may read as a catalog (names, editions: what a buyer
+    orders from): a company administrator every vendor's, others as ``vendor_scope``."""
+    return None if actor.is_company_admin else actor.vendor_scope()
+
+
+async def catalog_product(conn: AsyncConnection, actor: Actor, product_id: object) -> Product | None:
+    """The product as a catalog entry: ``visible_product``, and for a company administrator
+    any product (to order it, and to name it on its company's subscriptions)."""
+    if not actor.is_company_admin:
+        return await visible_product(conn, actor, product_id)
+    canonical = normalized_id(product_id)
+    row = await store.product_by_id(conn, canonical) if canonical else None
+    return Product.from_row(row) if row else None
+
+
 async def create_product(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Product]:
@@ -102,6 +118,14 @@ async def products_page(
     """A page of the products the caller may see, in creation order, and their total count."""
     scope = actor.vendor_scope()
     rows = await store.products_page(conn, scope, after, limit)
+    return [Product.from_row(r) for r in rows], await store.count_products(conn, scope)
+
+
+async def catalog_page(conn: AsyncConnection, actor: Actor, limit: int) -> tuple[list[Product], int]:
+    """The first ``limit`` products the actor may order from (``catalog_scope``), in creation
+    order, and their total count: the console's order form."""
+    scope = catalog_scope(actor)
+    rows = await store.products_page(conn, scope, None, limit)
     return [Product.from_row(r) for r in rows], await store.count_products(conn, scope)
 
 

@@ -5,10 +5,14 @@ The subscription starts INITIALIZED; the delivery engine moves it on as the prod
 answers (ACTIVE with its accountIdentifier, FAILED, PENDING_REMOTE_CREATION). Each later
 command checks the state machine of ``domain/lifecycle.py`` and queues its event, with the
 subscription's accountIdentifier and the latest PUBLISHED snapshot of its integration, in the
-command's transaction; the status changes only when the host answers (docs/adr/0010)."""
+command's transaction; the status changes only when the host answers (docs/adr/0010).
+
+Administrators do everything; a company administrator (console, ADR 0014) orders for its own
+company, changes and cancels its subscriptions (``company_managers_only``), and finds another
+company's subscription, company or user not found; the notices stay the administrators'."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,12 +22,17 @@ from marketlink.domain import lifecycle
 from marketlink.domain import oidc_clients
 from marketlink.domain import saml_idps
 from marketlink.domain.actors import Actor
-from marketlink.domain.companies import admin_only, visible_company, visible_user
+from marketlink.domain.companies import (
+    admin_only,
+    company_managers_only,
+    visible_company,
+    visible_user,
+)
 from marketlink.domain.errors import Code, Outcome, UserError, error, not_found
 from marketlink.domain.events import marketplace, record_event
 from marketlink.domain.ids import new_id, normalized_id
 from marketlink.domain.models import IntegrationVersion, Product, Subscription
-from marketlink.domain.products import visible_product
+from marketlink.domain.products import catalog_product
 from marketlink.domain.services import Services
 from marketlink.storage import commerce as store
 from marketlink.storage import events as event_store
@@ -42,7 +51,7 @@ _UNIT = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 async def create_subscription(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Subscription]:
-    if errors := admin_only(actor):
+    if errors := company_managers_only(actor):
         return Outcome.failed(*errors)
     product, snapshot, errors = await _sellable_product(conn, actor, changes.get("productId"))
     creator, party_errors = await _buyer(conn, actor, changes)
@@ -71,13 +80,13 @@ async def change_subscription(
     """Queue a SUBSCRIPTION_CHANGE with the new order (fields left out keep their value) for an
     ACTIVE subscription. The subscription takes the new edition, duration and items only when
     the host accepts; until then the payload shows the order in force."""
-    if errors := admin_only(actor):
+    if errors := company_managers_only(actor):
         return Outcome.failed(*errors)
-    row, projected, errors = await subscription_for_step(conn, changes.get("id"), lifecycle.CHANGE)
+    row, projected, errors = await subscription_for_step(conn, actor, changes.get("id"), lifecycle.CHANGE)
     if row is None:
         return Outcome.failed(*errors)
     wanted = _current_order(row) | {k: v for k, v in changes.items() if v is not None}
-    errors += _order_problems(wanted, await visible_product(conn, actor, row["product_id"]))
+    errors += _order_problems(wanted, await catalog_product(conn, actor, row["product_id"]))
     if errors:
         return Outcome.failed(*errors)
     order = docs.order(wanted["editionCode"], wanted["pricingDuration"], wanted["items"])
@@ -90,47 +99,48 @@ async def cancel_subscription(
 ) -> Outcome[Subscription]:
     """Queue a SUBSCRIPTION_CANCEL (ACTIVE or SUSPENDED). The host's success makes it CANCELLED,
     a 202 PENDING_REMOTE_CANCELLATION, a failure leaves it as it was."""
-    return await _step_command(conn, actor, services, changes, lifecycle.CANCEL)
+    return await _step_command(conn, actor, services, changes, lifecycle.CANCEL, company_managers_only)
 
 
 async def suspend_subscription(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Subscription]:
     """Queue the notice DEACTIVATED (ACTIVE); the host's success makes it SUSPENDED."""
-    return await _step_command(conn, actor, services, changes, lifecycle.SUSPEND)
+    return await _step_command(conn, actor, services, changes, lifecycle.SUSPEND, admin_only)
 
 
 async def reactivate_subscription(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Subscription]:
     """Queue the notice REACTIVATED (SUSPENDED); the host's success makes it ACTIVE."""
-    return await _step_command(conn, actor, services, changes, lifecycle.REACTIVATE)
+    return await _step_command(conn, actor, services, changes, lifecycle.REACTIVATE, admin_only)
 
 
 async def close_subscription(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Subscription]:
     """Queue the notice CLOSED (SUSPENDED or CANCELLED); the host's success makes it CLOSED."""
-    return await _step_command(conn, actor, services, changes, lifecycle.CLOSE)
+    return await _step_command(conn, actor, services, changes, lifecycle.CLOSE, admin_only)
 
 
 async def notify_upcoming_invoice(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Subscription]:
     """Queue the notice UPCOMING_INVOICE (ACTIVE); the status does not change."""
-    return await _step_command(conn, actor, services, changes, lifecycle.UPCOMING_INVOICE)
+    return await _step_command(conn, actor, services, changes, lifecycle.UPCOMING_INVOICE, admin_only)
 
 
 async def subscription_for_step(
-    conn: AsyncConnection, subscription_id: object, step: lifecycle.Step,
+    conn: AsyncConnection, actor: Actor, subscription_id: object, step: lifecycle.Step,
     path: tuple[str, ...] = INPUT + ("id",),
 ) -> tuple[Mapping[str, Any] | None, str | None, list[UserError]]:
     """The subscription, locked for this transaction, and its projected status (see
     ``lifecycle``); a NOT_FOUND or INVALID_STATE error when ``step`` cannot be taken now.
-    Callers have checked that the actor is an administrator (who sees every subscription)."""
+    A subscription of a company the actor does not manage is NOT_FOUND (callers have let
+    only administrators and company administrators through)."""
     canonical = normalized_id(subscription_id)
     row = await store.subscription_for_update(conn, canonical) if canonical else None
-    if row is None:
+    if row is None or not actor.can_manage_company(row["company_id"]):
         return None, None, [not_found(path, "Subscription")]
     projected = await projected_status(conn, row)
     if problem := lifecycle.state_problem(row["status"], projected, step.allowed_from, step.action):
@@ -162,11 +172,11 @@ async def queue_subscription_event(
 
 async def _step_command(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any],
-    step: lifecycle.Step,
+    step: lifecycle.Step, allowed: Callable[[Actor], list[UserError]],
 ) -> Outcome[Subscription]:
-    if errors := admin_only(actor):
+    if errors := allowed(actor):
         return Outcome.failed(*errors)
-    row, projected, errors = await subscription_for_step(conn, changes.get("id"), step)
+    row, projected, errors = await subscription_for_step(conn, actor, changes.get("id"), step)
     if errors:
         return Outcome.failed(*errors)
     await _queue_step(conn, services, row, step, projected, {})
@@ -191,10 +201,12 @@ def _current_order(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def visible_subscription(conn: AsyncConnection, actor: Actor, subscription_id: object) -> Subscription | None:
-    """Admins see every subscription; a developer those of its vendor's products (read only)."""
+    """Admins see every subscription; a developer those of its vendor's products (read only);
+    a company administrator those of its company."""
     canonical = normalized_id(subscription_id)
     row = await store.by_id(conn, store.subscriptions, canonical) if canonical else None
-    if row is None or not actor.can_see_vendor(row["vendor_id"]):
+    if row is None or not (actor.can_see_vendor(row["vendor_id"])
+                           or actor.can_manage_company(row["company_id"])):
         return None
     return Subscription.from_row(row)
 
@@ -202,14 +214,21 @@ async def visible_subscription(conn: AsyncConnection, actor: Actor, subscription
 async def subscriptions_page(
     conn: AsyncConnection, actor: Actor, company_id: str | None, after: tuple[int, str] | None, limit: int
 ) -> list[Subscription]:
-    rows = await store.subscriptions_page(conn, actor.vendor_scope(), company_id, after, limit)
+    """Oldest first, of ``company_id`` when given: every one for admins, a developer's vendor's,
+    a company administrator's company's (another company given: none)."""
+    vendor = actor.vendor_scope()
+    if actor.is_company_admin:
+        if company_id is not None and company_id != actor.company_id:
+            return []
+        vendor, company_id = None, actor.company_id
+    rows = await store.subscriptions_page(conn, vendor, company_id, after, limit)
     return [Subscription.from_row(r) for r in rows]
 
 
 async def _sellable_product(
     conn: AsyncConnection, actor: Actor, product_id: object
 ) -> tuple[Product | None, IntegrationVersion | None, list[UserError]]:
-    product = await visible_product(conn, actor, product_id)
+    product = await catalog_product(conn, actor, product_id)
     if product is None:
         return None, None, [not_found(INPUT + ("productId",), "Product")]
     row = (await integration_store.latest_published(conn, product.integration_id)

@@ -3,7 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marketlink.crypto import random_secret
-from marketlink.domain.actors import Actor, Role
+from marketlink.domain.actors import API_TOKEN_ROLES, Actor, Role
 from marketlink.domain.ids import new_id, normalized_id
 from marketlink.domain.services import Services
 from marketlink.storage import vendors as store
@@ -51,6 +51,8 @@ async def create_token(
     conn: AsyncConnection, services: Services, role: Role, vendor_id: str | None, name: str
 ) -> str:
     """Issue an API token; the returned text is the only copy (we keep its keyed hash)."""
+    if role not in API_TOKEN_ROLES:
+        raise ValueError(f"API tokens are for {' and '.join(r.value for r in API_TOKEN_ROLES)} only")
     if role is Role.DEVELOPER and not vendor_id:
         raise ValueError("a DEVELOPER token needs a vendor")
     if role is Role.ADMIN and vendor_id:
@@ -74,6 +76,6 @@ async def authenticate(conn: AsyncConnection, services: Services, token: str) ->
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = await store.active_token_by_hash(conn, services.keyring.keyed_hash(token))
-    if row is None:
+    if row is None or row["role"] not in {r.value for r in API_TOKEN_ROLES}:
         return None
     return Actor(Role(row["role"]), row["vendor_id"], row["id"])

@@ -13,13 +13,16 @@ Row = Mapping[str, Any]
 
 
 async def labels(conn: AsyncConnection, table: Table, column: str, ids: Collection[str],
-                 vendor_id: str | None = None) -> dict[str, str]:
-    """``{id: column value}`` of the rows with these ids (of ``vendor_id`` when given)."""
+                 vendor_id: str | None = None, company_id: str | None = None) -> dict[str, str]:
+    """``{id: column value}`` of the rows with these ids (of ``vendor_id``, of ``company_id``
+    when given)."""
     if not ids:
         return {}
     query = select(table.c.id, table.c[column]).where(table.c.id.in_(sorted(set(ids))))
     if vendor_id is not None:
         query = query.where(table.c.vendor_id == vendor_id)
+    if company_id is not None:
+        query = query.where(table.c.company_id == company_id)
     return {row[0]: row[1] for row in await conn.execute(query)}
 
 

@@ -300,7 +300,7 @@ console_roles = Table(
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("role", String(16), nullable=False),
     Column("vendor_id", ID, ForeignKey("vendors.id")),
-    # For a role bound to a buying company (a company admin), should one be added.
+    # A COMPANY_ADMIN's buying company (ADR 0014).
     Column("company_id", ID, ForeignKey("companies.id")),
     Column("granted_on", BigInteger, nullable=False),
 )

@@ -1,6 +1,6 @@
 """The console's routes: each area of the console lists its own in its module's ``ROUTES``."""
 
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -8,10 +8,13 @@ from starlette.staticfiles import StaticFiles
 from marketlink.web.console import integrations
 from marketlink.web.console import events, subscriptions
 from marketlink.web.console import ping_tests, product_links, publishing
+from marketlink.web.console.access import EVERY_ROLE, ConsoleUser, console_page_for
 
 
-async def console_home(_: Request) -> RedirectResponse:
-    return RedirectResponse("/console/integrations", status_code=303)
+@console_page_for(EVERY_ROLE)
+async def console_home(_: Request, user: ConsoleUser) -> Response:
+    """The first area of the user's console (a company administrator's: its subscriptions)."""
+    return RedirectResponse(user.home, status_code=303)
 
 
 def console_routes() -> list[BaseRoute]:

@@ -1,6 +1,7 @@
 """``/console/subscriptions/new``: an administrator orders an edition for a company, as
 createSubscription does (same domain command, same messages). First the company (a GET form,
-so that the buyer can be picked among its users without script), then the order."""
+so that the buyer can be picked among its users without script), then the order. A company
+administrator skips the first step: the company is its own."""
 
 from typing import Any
 
@@ -9,10 +10,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from marketlink.domain import directory
-from marketlink.domain.companies import admin_only, visible_company
-from marketlink.domain.products import products_page
+from marketlink.domain.companies import company_managers_only, visible_company
+from marketlink.domain.products import catalog_page
 from marketlink.domain.subscriptions import PRICING_DURATIONS, create_subscription
-from marketlink.web.console.access import ConsoleUser, console_page, render
+from marketlink.web.console.access import EVERY_ROLE, ConsoleUser, console_page_for, render
 from marketlink.web.console.commands import FormErrors, form_errors, run_command
 
 PICKER_SIZE = 100  # companies, users and products offered
@@ -38,7 +39,7 @@ def parsed_items(text: str, errors: FormErrors) -> list[dict[str, Any]]:
 
 def refusal(request: Request, user: ConsoleUser) -> Response | None:
     """403 for whoever may not order (the domain's own rule and message)."""
-    if errors := admin_only(user.actor):
+    if errors := company_managers_only(user.actor):
         return render(request, user, "console/event_refused.html", status_code=403,
                       message=errors[0].message)
     return None
@@ -51,7 +52,7 @@ async def _order_page(request: Request, user: ConsoleUser, company_id: str, form
         companies, total_companies = await directory.companies_to_pick(conn, user.actor, PICKER_SIZE)
         users, total_users = (await directory.users_to_pick(conn, user.actor, company.id, PICKER_SIZE)
                               if company else ([], 0))
-        products, total_products = await products_page(conn, user.actor, None, PICKER_SIZE)
+        products, total_products = await catalog_page(conn, user.actor, PICKER_SIZE)
     if company_id and company is None:
         errors.add("companyId", "Company not found.")
         status_code = 400
@@ -59,18 +60,19 @@ async def _order_page(request: Request, user: ConsoleUser, company_id: str, form
                   company=company, companies=companies, more_companies=total_companies > len(companies),
                   users=users, more_users=total_users > len(users), products=products,
                   more_products=total_products > len(products), durations=PRICING_DURATIONS,
-                  form=form, errors=errors, items_help=ITEMS_HELP)
+                  form=form, errors=errors, items_help=ITEMS_HELP, pick_company=user.is_admin)
 
 
-@console_page
+@console_page_for(EVERY_ROLE)
 async def new_subscription_form(request: Request, user: ConsoleUser) -> Response:
     if refused := refusal(request, user):
         return refused
-    company_id = request.query_params.get("companyId", "")[:100]
-    return await _order_page(request, user, company_id, {}, FormErrors())
+    company_id = request.query_params.get("companyId", "")[:100] or (user.actor.company_id or "")
+    buyer = {"creatorId": user.signed.user.id}  # preselected when the user is of the company
+    return await _order_page(request, user, company_id, buyer, FormErrors())
 
 
-@console_page
+@console_page_for(EVERY_ROLE)
 async def new_subscription(request: Request, user: ConsoleUser) -> Response:
     if refused := refusal(request, user):
         return refused
