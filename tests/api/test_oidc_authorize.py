@@ -163,7 +163,7 @@ async def test_a_reused_nonce_is_refused(world, signed_in):
 
 async def test_an_unassigned_user_is_denied(world, signed_in):
     app, ada, subscription, client = signed_in
-    grace = await person(world, "grace@one.example", company=ada.company_id, first="Grace")
+    await person(world, "grace@one.example", company=ada.company_id, first="Grace")
     world.api.client.cookies.clear()
     await log_in(world.api.client, "grace@one.example", PASSWORD)
     before = await dump_tables(world.db)

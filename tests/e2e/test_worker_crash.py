@@ -50,7 +50,9 @@ async def wait_for(condition, seconds: float) -> bool:  # type: ignore[no-untype
     return False
 
 
-async def test_a_killed_worker_loses_nothing(database_url, tmp_path):
+async def held_orders(database_url: str):  # type: ignore[no-untyped-def]
+    """``ORDERS`` orders queued for a host that holds every notification until ``answering``
+    is set; (db, client, runner, answering, received eventUrls)."""
     db = Database(database_url)
     await migrate(db)
     world, client = await make_world(db, allow_private_urls=True)
@@ -58,7 +60,7 @@ async def test_a_killed_worker_loses_nothing(database_url, tmp_path):
 
     async def host(request: web.Request) -> web.Response:
         received.append(request.query["eventUrl"])
-        await answering.wait()  # the first worker dies while these are held
+        await answering.wait()
         return web.json_response({"success": True, "accountIdentifier": "acct"})
 
     app = web.Application()
@@ -72,6 +74,12 @@ async def test_a_killed_worker_loses_nothing(database_url, tmp_path):
     for _ in range(ORDERS):
         await world.api.data(CREATE_SUBSCRIPTION, {"input": order_input(product, company_id, user_id)},
                              world.admin)
+    return db, client, runner, answering, received
+
+
+async def test_a_killed_worker_loses_nothing(database_url, tmp_path):
+    db, client, runner, answering, received = await held_orders(database_url)  # the first
+    # worker dies while the host holds its notifications
 
     first = start_worker(database_url, tmp_path)
     try:
@@ -112,27 +120,7 @@ async def _all_succeeded(db: Database) -> bool:
 
 
 async def test_sigterm_finishes_the_deliveries_in_flight_and_leaves_nothing_claimed(database_url, tmp_path):
-    db = Database(database_url)
-    await migrate(db)
-    world, client = await make_world(db, allow_private_urls=True)
-    answering, received = asyncio.Event(), []
-
-    async def host(request: web.Request) -> web.Response:
-        received.append(request.query["eventUrl"])
-        await answering.wait()
-        return web.json_response({"success": True, "accountIdentifier": "acct"})
-
-    app = web.Application()
-    app.router.add_get("/create", host)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    product, _, _ = await sellable_product(world, create_url=host_url + "/create?eventUrl={eventUrl}")
-    company_id, user_id = await buyer(world)
-    for _ in range(ORDERS):
-        await world.api.data(CREATE_SUBSCRIPTION, {"input": order_input(product, company_id, user_id)},
-                             world.admin)
+    db, client, runner, answering, received = await held_orders(database_url)
 
     worker = start_worker(database_url, tmp_path)
     try:

@@ -3,6 +3,7 @@ small pure functions that turn it into text."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,6 +35,12 @@ async def working_version(conn: AsyncConnection, actor: Actor, version_id: str) 
     other vendors' integrations are all None (the page answers 404)."""
     found = await integrations.visible_version(conn, actor, version_id)
     return found if found is not None and found.is_working else None
+
+
+async def working_of_path(request: Any, actor: Actor) -> IntegrationVersion | None:
+    """The WORKING version the path's ``{id}`` names, if the actor may see it (None: 404)."""
+    async with request.app.state.db.read() as conn:
+        return await working_version(conn, actor, request.path_params["id"])
 
 
 async def integration_status(conn: AsyncConnection, working: IntegrationVersion) -> IntegrationStatus:

@@ -18,6 +18,7 @@ from marketlink.domain.integrations import find_version
 from marketlink.domain.models import PUBLISHED, WORKING, IntegrationVersion, PingResult, PingTest
 from marketlink.domain.ping_tests import RUNNING, last_test, trigger_test, urls_to_test
 from marketlink.web.console.access import ConsoleUser, console_page, fragment, not_found, render
+from marketlink.web.console.integration_views import working_of_path
 from marketlink.web.console.read_only import when, working_version
 
 VERSIONS = (WORKING, PUBLISHED)
@@ -89,8 +90,7 @@ async def _page(request: Request, user: ConsoleUser, working: IntegrationVersion
 
 @console_page
 async def ping_tests_page(request: Request, user: ConsoleUser) -> Response:
-    async with request.app.state.db.read() as conn:
-        working = await working_version(conn, user.actor, request.path_params["id"])
+    working = await working_of_path(request, user.actor)
     if working is None:
         return not_found(request, user)
     return await _page(request, user, working)
@@ -98,11 +98,10 @@ async def ping_tests_page(request: Request, user: ConsoleUser) -> Response:
 
 @console_page
 async def run_ping_test(request: Request, user: ConsoleUser) -> Response:
-    db = request.app.state.db
-    async with db.read() as conn:
-        working = await working_version(conn, user.actor, request.path_params["id"])
+    working = await working_of_path(request, user.actor)
     if working is None:
         return not_found(request, user)
+    db = request.app.state.db
     name = user.form.get("version", "")
     if name not in VERSIONS:
         return await _page(request, user, working, {WORKING: ["Choose WORKING or PUBLISHED."]}, 400)

@@ -18,12 +18,12 @@ from marketlink.domain.models import IntegrationVersion, Product
 from marketlink.domain.products import products_linked_to, vendor_products, visible_product
 from marketlink.domain.publishing import link_product, unlink_product
 from marketlink.web.console.access import ConsoleUser, console_page, not_found, render
+from marketlink.web.console.integration_views import working_of_path
 from marketlink.web.console.read_only import (
     READ_ONLY,
     READ_ONLY_REASON,
     READ_ONLY_STATUS,
     command_unless_read_only,
-    working_version,
 )
 
 PRODUCTS_SHOWN = 200
@@ -58,11 +58,6 @@ async def _page(request: Request, user: ConsoleUser, working: IntegrationVersion
                   errors=errors or [], read_only_reason=READ_ONLY_REASON)
 
 
-async def _working(request: Request, user: ConsoleUser) -> IntegrationVersion | None:
-    async with request.app.state.db.read() as conn:
-        return await working_version(conn, user.actor, request.path_params["id"])
-
-
 async def _refused(request: Request, user: ConsoleUser, working: IntegrationVersion,
                    outcome: Outcome[Product]) -> Response:
     """The page again with the errors: 409 when read-only, 400 for the domain's user errors."""
@@ -72,7 +67,7 @@ async def _refused(request: Request, user: ConsoleUser, working: IntegrationVers
 
 @console_page
 async def products_page(request: Request, user: ConsoleUser) -> Response:
-    working = await _working(request, user)
+    working = await working_of_path(request, user.actor)
     if working is None:
         return not_found(request, user)
     return await _page(request, user, working)
@@ -80,7 +75,7 @@ async def products_page(request: Request, user: ConsoleUser) -> Response:
 
 @console_page
 async def link(request: Request, user: ConsoleUser) -> Response:
-    working = await _working(request, user)
+    working = await working_of_path(request, user.actor)
     if working is None:
         return not_found(request, user)
     services = request.app.state.services
@@ -95,7 +90,7 @@ async def link(request: Request, user: ConsoleUser) -> Response:
 
 @console_page
 async def unlink(request: Request, user: ConsoleUser) -> Response:
-    working = await _working(request, user)
+    working = await working_of_path(request, user.actor)
     if working is None:
         return not_found(request, user)
     services = request.app.state.services

@@ -26,6 +26,7 @@ from marketlink.domain.models import PUBLISHED, IntegrationVersion
 from marketlink.domain.publishing import publish_integration
 from marketlink.domain.version_diff import FieldChange, changes_since
 from marketlink.web.console.access import ConsoleUser, console_page, not_found, render
+from marketlink.web.console.integration_views import working_of_path
 from marketlink.web.console.read_only import (
     READ_ONLY,
     READ_ONLY_REASON,
@@ -88,8 +89,7 @@ async def _new_snapshot(conn: AsyncConnection, actor: Actor, working: Integratio
 
 @console_page
 async def publish_page(request: Request, user: ConsoleUser) -> Response:
-    async with request.app.state.db.read() as conn:
-        working = await working_version(conn, user.actor, request.path_params["id"])
+    working = await working_of_path(request, user.actor)
     if working is None:
         return not_found(request, user)
     return await _page(request, user, working)
@@ -97,11 +97,10 @@ async def publish_page(request: Request, user: ConsoleUser) -> Response:
 
 @console_page
 async def publish(request: Request, user: ConsoleUser) -> Response:
-    db = request.app.state.db
-    async with db.read() as conn:
-        working = await working_version(conn, user.actor, request.path_params["id"])
+    working = await working_of_path(request, user.actor)
     if working is None:
         return not_found(request, user)
+    db = request.app.state.db
     services = request.app.state.services
 
     async def run(conn: AsyncConnection) -> Outcome[IntegrationVersion]:
