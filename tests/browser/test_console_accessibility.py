@@ -53,7 +53,8 @@ def test_a_developer_logs_in_and_creates_an_integration_with_the_keyboard_only(
     developer(console)
     page.goto("/console")
 
-    page.keyboard.type("keys@vendor.example")  # the email field has the focus on arrival
+    expect(page.get_by_label("Email")).to_be_focused()  # on arrival, before any key is pressed
+    page.keyboard.type("keys@vendor.example")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
