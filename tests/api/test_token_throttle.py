@@ -1,6 +1,8 @@
 """The token endpoint limits failed client authentications per client id and per address
 (docs: protocol/token_endpoint.py), like logins: past the limit, 429 whatever the secret."""
 
+import asyncio
+
 import pytest
 
 from tests.api.test_protocol import CLIENT, PUBLISH_AND_LINK, SETUP, basic  # noqa: F401
@@ -54,6 +56,15 @@ async def test_an_address_with_too_many_failures_is_refused_for_every_client(str
 
     assert failures == [401] * 5
     assert refused.status_code == 429
+
+
+async def test_a_burst_of_concurrent_requests_of_one_client_is_not_refused(strict):
+    client = await inbound_client(strict)
+
+    answers = await asyncio.gather(*[token(strict, client["clientId"], client["clientSecret"])
+                                     for _ in range(30)])
+
+    assert [a.status_code for a in answers] == [200] * 30
 
 
 async def test_successes_do_not_count(strict):

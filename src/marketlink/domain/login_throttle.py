@@ -62,6 +62,12 @@ class LoginThrottle:
         self._record("ip:" + client_ip, now_ms, self.policy.max_failures_per_ip)
         return True
 
+    def failed(self, email: str, client_ip: str, now_ms: int) -> None:
+        """Count a failure that is known only once it happened (checks too quick for
+        :meth:`admit`'s counting in advance to matter, e.g. the token endpoint's HMAC)."""
+        self._record("email:" + email, now_ms, self.policy.max_failures_per_email)
+        self._record("ip:" + client_ip, now_ms, self.policy.max_failures_per_ip)
+
     def succeeded(self, email: str, client_ip: str, admitted_ms: int) -> None:
         """The attempt admitted at ``admitted_ms`` succeeded: the email's failures are cleared,
         and the attempt no longer counts against the address (its other failures still do)."""

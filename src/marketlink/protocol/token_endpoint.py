@@ -7,8 +7,9 @@ grants of the OpenID provider are handed, with the form already read, to ``other
 (``sso/oidc/endpoints.py``).
 
 Failed client authentications (401, every grant) are limited per client id and per client
-address as logins are (``domain/login_throttle.py``); past the limit the answer is 429 with
-``Retry-After`` until the window has passed, whatever the credentials.
+address with the login throttle's rule (``domain/login_throttle.py``), counted when they have
+failed; past the limit the answer is 429 with ``Retry-After`` until the window has passed,
+whatever the credentials.
 """
 
 import base64
@@ -43,14 +44,17 @@ def token_endpoint(db: Database, services: Services,  # type: ignore[no-untyped-
             return _error(400, "invalid_request", problem)
         client = (_client_id(request, form) or "")[:MAX_CLIENT_ID_KEY]
         address, now = request.client.host if request.client else "", services.clock.now_ms()
-        if not throttle.admit(client, address, now):
+        if throttle.refused(client, address, now):
             response = _error(429, "invalid_request", "Too many failed client authentications; "
                               f"try again in {retry_after} seconds.")
             response.headers["Retry-After"] = retry_after
             return response
         response = await grant(request, form)
-        if response.status_code != 401:  # only failed client authentications count
-            throttle.succeeded(client, address, now)
+        # Only failed client authentications count, once they have failed: a host's burst of
+        # concurrent token requests is never mistaken for guessing (the secret check is a
+        # quick HMAC, so guesses cannot pile up unseen while it runs, unlike argon2 logins).
+        if response.status_code == 401:
+            throttle.failed(client, address, services.clock.now_ms())
         return response
 
     async def grant(request: Request, form: dict[str, str]) -> Response:
