@@ -14,11 +14,11 @@ from marketlink.domain.errors import Outcome
 from marketlink.domain.inbound_clients import generate_client, revoke_client
 from marketlink.domain.models import IntegrationVersion
 from marketlink.web.console.access import ConsoleUser, console_page, render
+from marketlink.web.console.commands import run_command
 from marketlink.web.console.integration_commands import (
     editable_integration,
     read_only_page,
     refused_as_read_only,
-    run_console_command,
 )
 from marketlink.web.console.integration_page import detail_page
 from marketlink.web.console.integration_views import integration_status, utc_time
@@ -29,7 +29,7 @@ async def generate(request: Request, user: ConsoleUser) -> Response:
     working = await editable_integration(request, user)
     if isinstance(working, Response):
         return working
-    outcome = await run_console_command(request, user, generate_client, {"id": working.id},
+    outcome = await run_command(request, user, generate_client, {"id": working.id},
                                         working.integration_id)
     if outcome.errors:
         return await _refused(request, user, working, outcome)
@@ -43,7 +43,7 @@ async def revoke(request: Request, user: ConsoleUser) -> Response:
     if isinstance(working, Response):
         return working
     changes = {"id": working.id, "clientId": request.path_params["client"]}
-    outcome = await run_console_command(request, user, revoke_client, changes, working.integration_id)
+    outcome = await run_command(request, user, revoke_client, changes, working.integration_id)
     if outcome.errors:
         return await _refused(request, user, working, outcome)
     return RedirectResponse(f"/console/integrations/{working.id}#inbound-clients", status_code=303)

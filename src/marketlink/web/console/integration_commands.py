@@ -1,31 +1,19 @@
-"""Running a domain command from a console form, as the GraphQL resolvers do (one write
-transaction, control characters refused first, nothing written on user errors), with the
-console's own rule on top: an integration linked to two or more products is read-only here
-(``domain.integrations.read_only_in_console``), checked in the same transaction as the write."""
+"""The integration pages' side of the console's read-only rule (an integration linked to two or
+more products is read-only here, ``domain.integrations.read_only_in_console``): the 409 page,
+and finding the WORKING version a form may change. Commands run through
+``web/console/commands.run_command``, which checks the rule again in the write transaction."""
 
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from marketlink.domain import integrations
-from marketlink.domain.commands import Command
 from marketlink.domain.errors import Outcome
 from marketlink.domain.models import IntegrationVersion
 from marketlink.web.console.access import ConsoleUser, not_found, render
-from marketlink.web.console.commands import READ_ONLY, run_command
+from marketlink.web.console.commands import READ_ONLY
 from marketlink.web.console.integration_views import working_version
-
-T = TypeVar("T")
-
-
-async def run_console_command(
-    request: Request, user: ConsoleUser, command: Command[T], changes: dict[str, Any],
-    integration_id: str | None = None,
-) -> Outcome[T]:
-    """``command`` as the console user; refused with ``READ_ONLY`` when ``integration_id`` is
-    read-only in the console."""
-    return await run_command(request, user, command, changes, integration_id)
 
 
 def refused_as_read_only(outcome: Outcome[Any]) -> bool:

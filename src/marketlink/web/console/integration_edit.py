@@ -12,15 +12,15 @@ from starlette.routing import Route
 from marketlink.domain.credentials import KINDS
 from marketlink.domain.errors import Outcome, UserError
 from marketlink.domain.integrations import create_integration, update_integration
+from marketlink.domain.commands import Command
 from marketlink.domain.models import IntegrationVersion
 from marketlink.domain.vendors import vendor_names
 from marketlink.web.console.access import ConsoleUser, console_page, render
+from marketlink.web.console.commands import run_command
 from marketlink.web.console.integration_commands import (
-    Command,
     editable_integration,
     read_only_page,
     refused_as_read_only,
-    run_console_command,
 )
 from marketlink.web.console.integration_forms import (
     CREDENTIAL_LABELS,
@@ -73,7 +73,7 @@ async def _checked(request: Request, user: ConsoleUser, command: Command[Integra
     """The form's own problems, else the domain command's outcome."""
     if problems := form_problems(changes):
         return Outcome.failed(*problems)
-    return await run_console_command(request, user, command, changes, integration_id)
+    return await run_command(request, user, command, changes, integration_id)
 
 
 async def form_page(request: Request, user: ConsoleUser, working: IntegrationVersion | None,

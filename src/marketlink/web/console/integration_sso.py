@@ -24,11 +24,11 @@ from marketlink.domain.sso_configurations import (
 )
 from marketlink.web.console import sso_forms
 from marketlink.web.console.access import ConsoleUser, console_page, render
+from marketlink.web.console.commands import run_command
 from marketlink.web.console.integration_commands import (
     editable_integration,
     read_only_page,
     refused_as_read_only,
-    run_console_command,
 )
 from marketlink.web.console.integration_forms import errors_by_field
 
@@ -76,7 +76,7 @@ async def _saved(request: Request, user: ConsoleUser, working: IntegrationVersio
     if not problems:
         command = partial(save_configuration, kind=kind,
                           stored_kind=working.sso.kind if working.sso else None)
-        outcome = await run_console_command(request, user, command, changes | {ID_FIELD: working.id},
+        outcome = await run_command(request, user, command, changes | {ID_FIELD: working.id},
                                             working.integration_id)
     if refused_as_read_only(outcome):
         return await read_only_page(request, user, working)
@@ -90,7 +90,7 @@ async def remove_sso(request: Request, user: ConsoleUser) -> Response:
     working = await editable_integration(request, user)
     if isinstance(working, Response):
         return working
-    outcome = await run_console_command(request, user, remove_configuration,
+    outcome = await run_command(request, user, remove_configuration,
                                         {ID_FIELD: working.id}, working.integration_id)
     if refused_as_read_only(outcome):
         return await read_only_page(request, user, working)

@@ -18,12 +18,12 @@ from marketlink.domain.models import IntegrationVersion, Product
 from marketlink.domain.products import products_linked_to, vendor_products, visible_product
 from marketlink.domain.publishing import link_product, unlink_product
 from marketlink.web.console.access import ConsoleUser, console_page, not_found, render
+from marketlink.web.console.commands import run_in_transaction
 from marketlink.web.console.integration_views import working_of_path
 from marketlink.web.console.read_only import (
     READ_ONLY,
     READ_ONLY_REASON,
     READ_ONLY_STATUS,
-    command_unless_read_only,
 )
 
 PRODUCTS_SHOWN = 200
@@ -80,9 +80,9 @@ async def link(request: Request, user: ConsoleUser) -> Response:
         return not_found(request, user)
     services = request.app.state.services
     changes = {"productId": user.form.get("productId", ""), "integrationId": working.id}
-    outcome = await command_unless_read_only(
-        request.app.state.db, working.integration_id, user.form,
-        lambda conn: link_product(conn, user.actor, services, changes))
+    outcome = await run_in_transaction(
+        request.app.state.db, user.form,
+        lambda conn: link_product(conn, user.actor, services, changes), working.integration_id)
     if outcome.errors:
         return await _refused(request, user, working, outcome)
     return RedirectResponse(f"/console/integrations/{working.id}/products", 303)
@@ -102,7 +102,7 @@ async def unlink(request: Request, user: ConsoleUser) -> Response:
             return Outcome.failed(NOT_LINKED_HERE)
         return await unlink_product(conn, user.actor, services, {"productId": product.id})
 
-    outcome = await command_unless_read_only(request.app.state.db, working.integration_id, {}, run)
+    outcome = await run_in_transaction(request.app.state.db, {}, run, working.integration_id)
     if NOT_LINKED_HERE in outcome.errors:
         return not_found(request, user)
     if outcome.errors:

@@ -26,12 +26,12 @@ from marketlink.domain.models import PUBLISHED, IntegrationVersion
 from marketlink.domain.publishing import publish_integration
 from marketlink.domain.version_diff import FieldChange, changes_since
 from marketlink.web.console.access import ConsoleUser, console_page, not_found, render
+from marketlink.web.console.commands import run_in_transaction
 from marketlink.web.console.integration_views import working_of_path
 from marketlink.web.console.read_only import (
     READ_ONLY,
     READ_ONLY_REASON,
     READ_ONLY_STATUS,
-    command_unless_read_only,
     when,
     working_version,
 )
@@ -112,7 +112,7 @@ async def publish(request: Request, user: ConsoleUser) -> Response:
             return Outcome.failed(NOTHING_TO_PUBLISH)
         return await publish_integration(conn, user.actor, services, {"integrationId": working.id})
 
-    outcome = await command_unless_read_only(db, working.integration_id, user.form, run)
+    outcome = await run_in_transaction(db, user.form, run, working.integration_id)
     if outcome.errors:
         conflict = any(e in CONFLICTS for e in outcome.errors)
         return await _page(request, user, working, [e.message for e in outcome.errors],
