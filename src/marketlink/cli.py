@@ -68,7 +68,11 @@ def serve(host: str | None, port: int | None) -> None:
         sys.exit(2)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
                 log_level=settings.log_level.lower(), server_header=False,
-                access_log=False)  # web/request_ids.py logs each request, with its id
+                access_log=False,  # web/request_ids.py logs each request, with its id
+                # uvicorn believes X-Forwarded-For from loopback by default: only from the
+                # proxies the operator names (docs/operations.md).
+                proxy_headers=bool(settings.forwarded_allow_ips),
+                forwarded_allow_ips=settings.forwarded_allow_ips or None)
 
 
 @main.command()

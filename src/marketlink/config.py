@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     partner: str = Field(default="MARKETLINK", min_length=1, max_length=64)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Addresses of reverse proxies whose X-Forwarded-For / -Proto `serve` believes (uvicorn's
+    # forwarded_allow_ips: comma-separated IPs or networks, "*" for any). Empty: none, not even
+    # loopback, so a client cannot pick its own address for the per-address throttles.
+    forwarded_allow_ips: str = ""
     allow_private_urls: bool = False
     introspection: bool = True
     log_level: str = "INFO"

@@ -8,6 +8,7 @@ its inbound client's credentials are in ``<data dir>/demo-host.json``, written b
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +17,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from marketlink.config import Settings
+from marketlink.delivery.url_templates import EVENTS_PATH
 
 CREDENTIALS_FILE = "demo-host.json"
+_EVENT_TOKEN = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 def demo_host_endpoint(settings: Settings):  # type: ignore[no-untyped-def]
     credentials_path = Path(settings.data_dir) / CREDENTIALS_FILE
+    events_prefix = settings.base_url.removesuffix("/") + EVENTS_PATH
 
     async def endpoint(request: Request) -> JSONResponse:
         event_url = request.query_params.get("eventUrl")
-        if not event_url or not credentials_path.exists():
+        if not _is_our_event_url(event_url, events_prefix) or not credentials_path.exists():
             return JSONResponse({"success": False, "errorCode": "CONFIGURATION_ERROR",
                                  "message": "no eventUrl, or the demo host has no credentials"})
         credentials = json.loads(credentials_path.read_text())
@@ -33,6 +37,13 @@ def demo_host_endpoint(settings: Settings):  # type: ignore[no-untyped-def]
         return JSONResponse(_answer(event))
 
     return endpoint
+
+
+def _is_our_event_url(url: str | None, events_prefix: str) -> bool:
+    """Anyone can call this endpoint, and the fetch carries the demo client's bearer token:
+    only this service's event URLs are fetched, never a URL of the caller's choosing."""
+    return url is not None and url.startswith(events_prefix) \
+        and _EVENT_TOKEN.fullmatch(url[len(events_prefix):]) is not None
 
 
 async def _fetch(base_url: str, credentials: dict[str, str], event_url: str) -> dict[str, Any]:

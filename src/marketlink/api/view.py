@@ -8,6 +8,7 @@ status codes of the GraphQL over HTTP specification (docs/adr/0005):
   same body with status 200, as the specification asks for legacy clients.
 """
 
+import re
 from typing import Any
 
 from graphql import GraphQLError
@@ -65,11 +66,28 @@ class GraphQLView(GraphQL):
         return result
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        """A request error has no ``data`` entry at all (nothing was executed)."""
+        """A request error has no ``data`` entry at all (nothing was executed); no message
+        repeats an input value GraphQL refused (see ``without_refused_value``)."""
         body = await super().process_result(request, result)
         if _rejected_before_execution(result):
             body.pop("data", None)
+        for error in body.get("errors") or []:
+            error["message"] = without_refused_value(error["message"])
         return body
+
+
+_REFUSED_VALUE = re.compile(r"[,;]? [Ff]ound: ")
+
+
+def without_refused_value(message: str) -> str:
+    """GraphQL's coercion messages end with the whole value they refused ("Expected value of
+    type 'OutboundCredentialsInput' to include required field 'type', found: {'clientSecret':
+    ...}."): secrets included. The answer says what is wrong without repeating the value."""
+    found = _REFUSED_VALUE.search(message)
+    if found is None:
+        return message
+    kept = message[:found.start()]
+    return kept if kept.endswith("?") else kept + "."
 
 
 def wants_graphql_response(accept: str) -> bool:

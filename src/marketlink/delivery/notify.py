@@ -60,7 +60,7 @@ async def notify(http: OutboundHttp, tokens: TokenCache, target: Target) -> Atte
                               target.public.get("scope"), authorization.removeprefix("Bearer "))
             answer, _ = await _get(http, tokens, target)
     except TokenError as exc:
-        return AttemptResult("TRANSPORT_ERROR", error=f"token endpoint: {exc}")
+        return AttemptResult("TRANSPORT_ERROR", error=str(exc))  # "token endpoint: ..."
     except AnswerTooLarge as exc:
         return AttemptResult("INVALID_RESPONSE", http_status=exc.status,
                              duration_ms=exc.duration_ms, error=str(exc))
