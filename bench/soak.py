@@ -394,7 +394,8 @@ async def drive(load: Load, seconds: float, rate: float, concurrency: int, inter
             slots.release()
 
     number = 0
-    while (due := began + number / rate) < began + seconds and not interrupted.is_set():
+    end = began + seconds
+    while (due := began + number / rate) < end and time.monotonic() < end and not interrupted.is_set():
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         if slots.locked():
             late += 1
@@ -447,6 +448,14 @@ async def floor(client: httpx.AsyncClient, token: str, seconds: float, concurren
     return latencies
 
 
+def anonymous_mb(pid: int) -> float:
+    """RssAnon from /proc (Linux), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 class Memory:
     """RSS of the processes under test, sampled every ``every`` seconds."""
 
@@ -454,15 +463,23 @@ class Memory:
         self.processes = {name: psutil.Process(pid) for name, pid in processes.items()}
         self.every, self.flat_from = every, flat_from
         self.samples: list[tuple[float, dict[str, float]]] = []
+        self.anonymous: list[tuple[float, dict[str, float]]] = []  # RSS without mapped files
 
     async def watch(self, started: float, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            self.samples.append((time.monotonic() - started,
-                                 {n: p.memory_info().rss / 2**20 for n, p in self.processes.items()}))
+            now = time.monotonic() - started
+            self.samples.append((now, {n: p.memory_info().rss / 2**20 for n, p in self.processes.items()}))
+            self.anonymous.append((now, {n: anonymous_mb(p.pid) for n, p in self.processes.items()}))
             try:
                 await asyncio.wait_for(stop.wait(), self.every)
             except TimeoutError:
                 pass
+
+    def anonymous_change(self, name: str) -> tuple[float, float]:
+        """Anonymous memory (the heap; SQLite's memory-mapped database file is not in it) at
+        ``flat_from`` and at the end, MB."""
+        later = [s[name] for t, s in self.anonymous if t >= self.flat_from]
+        return (later[0], later[-1]) if later else (float("nan"), float("nan"))
 
     def verdict(self, name: str) -> tuple[float, float, float]:
         """(MB at ``flat_from``, lowest and highest MB after it, as ratios to it)."""
@@ -562,7 +579,8 @@ def table(rows: list[dict], calls: Calls, base_p50: float, base_rate: float, mem
         reference, low, high = memory.verdict(name)
         flat = "flat" if 1 - MEMORY_TOLERANCE <= low and high <= 1 + MEMORY_TOLERANCE else "NOT flat"
         lines.append(f"memory {name}: {reference:.1f} MB at minute {args.flat_from_min:g}; then {low:.1%} to {high:.1%} of it: "
-                     f"{flat} (target within {MEMORY_TOLERANCE:.0%})")
+                     f"{flat} (target within {MEMORY_TOLERANCE:.0%}); anonymous memory "
+                     "{:.1f} MB then, {:.1f} MB at the end".format(*memory.anonymous_change(name)))
     return "\n".join(lines)
 
 
