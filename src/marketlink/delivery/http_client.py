@@ -182,7 +182,7 @@ class OutboundHttp:
         aiohttp itself sends a GET (an idempotent method) a second time when the server closes
         the connection before answering; only a private session attribute turns that off, so we
         leave it: notifications are delivered at least once anyway, and the attempt is one
-        attempt in the log (tests/e2e/test_delivery_faults.py pins the behaviour)."""
+        attempt in the log (tests/faults/test_single_faults.py pins the behaviour)."""
         target = checked_url(url, self._allow_private)
         started = time.monotonic()
         try:

@@ -150,7 +150,7 @@ class LazyWriteTransaction:
 
 def _make_engine(url: str, search_path: str | None, pool_size: int) -> AsyncEngine:
     if not is_sqlite(url):
-        # application_name: operators (and tests/e2e/test_delivery_faults.py) find our sessions
+        # application_name: operators (and tests/faults/test_single_faults.py) find our sessions
         server_settings = {"application_name": APPLICATION_NAME} | (
             {"search_path": search_path} if search_path else {})
         connect_args = {"server_settings": server_settings}

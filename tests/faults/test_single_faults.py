@@ -1,18 +1,18 @@
-"""Delivery under faults, beyond one killed worker (test_worker_crash.py) and one slow host
-(test_host_isolation.py):
+"""Single faults, each on its own (the mix of all of them, with killed workers and a restarted
+PostgreSQL, is test_faults.py):
 
-* chaos (PostgreSQL only): three ``marketlink worker`` processes, one of them SIGKILLed in the
-  middle of its batch and replaced every 0.3-0.8 s, deliver 300 subscriptions' order,
-  suspension and cancellation; nothing is lost, each subscription's events reach the host in
-  order, each event has exactly one attempt row however often it was sent;
 * a host that drops the connection without answering: retried on the schedule, then success;
 * a host that streams 10 MB: INVALID_RESPONSE, nothing of the body kept, and the worker goes on;
-* an unreadable answer under the size cap: its excerpt is kept, cut at 16 KiB.
+* an unreadable answer under the size cap: its excerpt is kept, cut at 16 KiB;
+* the database unreachable under a running worker (PostgreSQL only): the loop survives;
+* a ``marketlink worker`` started while the database refuses connections (PostgreSQL only):
+  it waits for the database instead of exiting, then delivers;
+* every session of the database terminated under a running worker, as a restart does
+  (PostgreSQL only): it LISTENs again, so new events still wake it.
 """
 
 import asyncio
 import os
-import random
 import signal
 import subprocess
 from collections import Counter
@@ -20,34 +20,20 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from marketlink.domain.actors import Role
 from marketlink.domain.vendors import create_token
 from marketlink.storage.database import Database
 from marketlink.storage.migrate import migrate
-from marketlink.storage.tables import event_attempts, events, subscriptions
-from tests.api.test_commerce import CREATE_SUBSCRIPTION, SETUP_PRODUCT, buyer, order_input
-from tests.api.test_subscription_lifecycle import PUBLISH_LINK
+from marketlink.storage.tables import event_attempts, events
 from tests.conftest import PG_URL
-from tests.e2e.test_delivery import GQL, Call, system  # noqa: F401 (fixture)
+from tests.e2e.test_delivery import GQL, Call, running_system, system  # noqa: F401 (fixture)
 from tests.e2e.test_host_isolation import shop
 from tests.e2e.test_seed import _fresh_pg_database
-from tests.e2e.test_worker_crash import start_worker, wait_for
-from tests.helpers import make_world
-
-# --- chaos: workers killed at random while they deliver --------------------------------------
-
-SUBSCRIPTIONS = 300
-WORKERS = 3
-SEED = 20251124
-# Two events queued together: the cancellation is allowed because the suspension before it
-# will have made the subscription SUSPENDED (an INITIALIZED subscription cannot be cancelled,
-# so an order and its cancellation are never queued together).
-SUSPEND_AND_CANCEL = """mutation($id: ID!) {
-  s: suspendSubscription(input: {id: $id}) { userErrors { message } }
-  c: cancelSubscription(input: {id: $id}) { userErrors { message } } }"""
-PATHS = {"SUBSCRIPTION_ORDER": "/create", "SUBSCRIPTION_NOTICE": "/notify", "SUBSCRIPTION_CANCEL": "/cancel"}
+from tests.e2e.test_worker_crash import BIN, wait_for
+from tests.helpers import TEST_SECRET_KEY
 
 
 @pytest.fixture
@@ -55,160 +41,6 @@ async def pg_database_url():
     url, drop = await asyncio.to_thread(_fresh_pg_database)
     yield url
     await asyncio.to_thread(drop)
-
-
-class Chaos:
-    """``WORKERS`` worker processes; every 0.3-0.8 s (seeded) one of those holding leases at
-    that moment, chosen at random (seeded), is SIGKILLed in the middle of its batch and a new
-    one started. A tick when none holds a lease (all starting up, or idle) kills nothing: a
-    worker killed while it imports would only slow the test down."""
-
-    def __init__(self, database_url: str, data_dir: Path, db: Database) -> None:
-        self.database_url, self.data_dir, self.db = database_url, data_dir, db
-        self.random = random.Random(SEED)
-        self.workers: list[subprocess.Popen] = []
-        self.kills = 0
-
-    def start(self) -> None:
-        while len(self.workers) < WORKERS:
-            self.workers.append(start_worker(self.database_url, self.data_dir))
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(stop.wait(), self.random.uniform(0.3, 0.8))
-                return
-            except TimeoutError:
-                pass
-            async with self.db.read() as conn:
-                owners = (await conn.execute(select(events.c.lease_owner).where(
-                    events.c.status == "DELIVERING").distinct())).scalars().all()
-            # A worker's lease owner is "<hostname>:<pid>:<random>" (Worker.owner).
-            busy = [w for w in self.workers if any(f":{w.pid}:" in (o or "") for o in owners)]
-            if not busy:
-                continue
-            victim = self.random.choice(busy)
-            os.killpg(victim.pid, signal.SIGKILL)
-            await asyncio.to_thread(victim.wait, 10)
-            self.workers.remove(victim)
-            self.kills += 1
-            self.start()
-
-    async def stop_all(self) -> None:
-        for worker in self.workers:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-        for worker in self.workers:
-            try:
-                await asyncio.to_thread(worker.wait, 20)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                await asyncio.to_thread(worker.wait, 10)
-        self.workers.clear()
-
-    async def deliver(self, expected: int, seconds: float) -> bool:
-        """Run the workers, killing them, until ``expected`` events have SUCCEEDED."""
-        stop = asyncio.Event()
-        self.start()
-        killing = asyncio.create_task(self.run(stop))
-        try:
-            return await wait_for(lambda: _succeeded(self.db, expected), seconds)
-        finally:
-            stop.set()
-            await killing
-            await self.stop_all()
-
-
-async def _succeeded(db: Database, expected: int) -> bool:
-    async with db.read() as conn:
-        done = (await conn.execute(select(func.count()).select_from(events).where(
-            events.c.status == "SUCCEEDED"))).scalar_one()
-    return done == expected
-
-
-async def chaos_kills_lose_nothing_and_keep_each_subscriptions_order(pg_database_url, tmp_path):
-    db = Database(pg_database_url)
-    await migrate(db)
-    world, client = await make_world(db, allow_private_urls=True)
-    received: list[tuple[str, str]] = []  # (path, token), in order of arrival
-
-    async def host(request: web.Request) -> web.Response:
-        received.append((request.path, request.query["token"]))
-        answer = {"accountIdentifier": "acct"} if request.path == "/create" else {}
-        return web.json_response({"success": True} | answer)
-
-    app = web.Application()
-    for path in PATHS.values():
-        app.router.add_get(path, host)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    chaos = Chaos(pg_database_url, tmp_path, db)
-    try:
-        urls = {f"{name}Url": f"{host_url}/{name}?token={{token}}" for name in ("create", "cancel", "notify")}
-        data = await world.api.data(SETUP_PRODUCT, {"integration": {"name": "Host"} | urls, "product": {
-            "name": "App", "editions": [{"code": "BASIC", "name": "Basic"}]}}, world.dev_a)
-        product = data["createProduct"]["product"]["id"]
-        await world.api.data(PUBLISH_LINK, {
-            "p": product, "i": data["createProductIntegration"]["productIntegration"]["id"]}, world.dev_a)
-        order = {"input": order_input(product, *await buyer(world))}
-        ids = [(await world.api.data(CREATE_SUBSCRIPTION, order, world.admin))[
-            "createSubscription"]["subscription"]["id"] for _ in range(SUBSCRIPTIONS)]
-
-        orders_done = await chaos.deliver(SUBSCRIPTIONS, 120)
-        refused = []
-        for subscription_id in ids:  # no worker runs: both events of each are queued together
-            answer = await world.api.data(SUSPEND_AND_CANCEL, {"id": subscription_id}, world.admin)
-            refused += answer["s"]["userErrors"] + answer["c"]["userErrors"]
-        all_done = await chaos.deliver(3 * SUBSCRIPTIONS, 120)
-    finally:
-        await chaos.stop_all()
-        await client.aclose()
-        await runner.cleanup()
-
-    async with db.read() as conn:
-        event_rows = (await conn.execute(select(
-            events.c.id, events.c.token, events.c.type, events.c.subscription_id, events.c.status,
-            events.c.attempts).order_by(events.c.seq))).all()
-        attempt_rows = (await conn.execute(select(
-            event_attempts.c.event_id, event_attempts.c.number, event_attempts.c.http_status,
-            event_attempts.c.outcome))).all()
-        statuses = (await conn.execute(select(subscriptions.c.status))).scalars().all()
-    await db.dispose()
-
-    assert (orders_done, refused, all_done) == (True, [], True)
-    assert chaos.kills >= 1
-    assert len(event_rows) == 3 * SUBSCRIPTIONS
-    assert {(e.status, e.attempts) for e in event_rows} == {("SUCCEEDED", 1)}
-    assert statuses == ["CANCELLED"] * SUBSCRIPTIONS
-    # Each event reached the host, at the path of its type; nothing else did.
-    assert set(received) == {(PATHS[e.type], e.token) for e in event_rows}
-    # Each subscription's events were queued as order, suspension, cancellation, and reached
-    # the host first in that order (a later, redundant send of one may come after the next).
-    first: dict[str, int] = {}
-    for index, (_, token) in enumerate(received):
-        first.setdefault(token, index)
-    queued: dict[str, list] = {}
-    for e in event_rows:  # by seq
-        queued.setdefault(e.subscription_id, []).append(e)
-    assert {s: [e.type for e in q] for s, q in queued.items()} == {
-        s: ["SUBSCRIPTION_ORDER", "SUBSCRIPTION_NOTICE", "SUBSCRIPTION_CANCEL"] for s in ids}
-    out_of_order = {s: [first[e.token] for e in q] for s, q in queued.items()
-                    if [first[e.token] for e in q] != sorted(first[e.token] for e in q)}
-    assert out_of_order == {}
-    # At least once: an attempt row is written only by the settlement that still holds the
-    # lease, so every event has exactly one row (number 1, the host's 200) however often it was
-    # sent; the redundant sends (host arrivals beyond one per event) leave no row at all.
-    assert Counter(a.event_id for a in attempt_rows) == Counter({e.id: 1 for e in event_rows})
-    assert {(a.number, a.http_status, a.outcome) for a in attempt_rows} == {(1, 200, "SUCCEEDED")}
-    duplicates = len(received) - len(event_rows)  # sends whose settlement never committed
-    assert duplicates >= 0
-
-
-if PG_URL:
-    test_chaos_kills_lose_nothing_and_keep_each_subscriptions_order = \
-        chaos_kills_lose_nothing_and_keep_each_subscriptions_order
 
 
 # --- single faulty hosts, driven by an in-process worker on a frozen clock -------------------
@@ -374,8 +206,6 @@ KILL_SESSIONS = """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 
 async def _admin_sql(*statements: str, **params: str) -> list:  # type: ignore[type-arg]
     """Run statements on the server's maintenance connection (not the test's database)."""
-    from sqlalchemy import text
-
     admin = Database(PG_URL)
     try:
         async with admin.engine.connect() as conn:
@@ -391,10 +221,6 @@ async def database_unreachable_for_a_while_under_a_running_worker(pg_database_ur
     terminated, as in a restart: claims fail meanwhile, the loop survives, and the order
     placed before the outage (its event committed, not yet claimed) and one placed after are
     both delivered."""
-    from sqlalchemy.engine import make_url
-
-    from tests.e2e.test_delivery import running_system
-
     name = make_url(pg_database_url).database
     db = Database(pg_database_url)
     await migrate(db)
@@ -442,3 +268,99 @@ async def _event_status_is_raw(db: Database, subscription_id: str, status: str) 
 if PG_URL:
     test_database_unreachable_for_a_while_under_a_running_worker = \
         database_unreachable_for_a_while_under_a_running_worker
+
+
+async def a_worker_started_while_the_database_refuses_connections_waits_for_it(pg_database_url, tmp_path):
+    """Found by the fault run (a killed worker replaced during a PostgreSQL restart): ``marketlink
+    worker`` exited at once, with a traceback, when its LISTEN connection could not be made. It
+    polls until the database is back instead, then delivers what was queued meanwhile."""
+    name = make_url(pg_database_url).database
+    db = Database(pg_database_url)
+    await migrate(db)
+    async with running_system(db) as (app, _, start_host, _):
+        async def fine(request: web.Request) -> web.Response:
+            return web.json_response({"success": True, "accountIdentifier": "acct"})
+
+        host_url = await start_host.app(_host_app(fine))
+        call = await _admin_call(app, start_host.marketlink)
+        subscription_id = await _order(call, await shop(app, call, host_url, call.admin))  # queued
+        await _admin_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false', KILL_SESSIONS, database=name)
+        log = tmp_path / "worker.log"
+        worker = _start_worker(pg_database_url, tmp_path, log)
+        try:  # until it has tried the database: it ended, or its first claim was refused
+            tried = await wait_for(lambda: _true(worker.poll() is not None
+                                                 or "delivery.claim_failed" in log.read_text()), 60)
+            alive_while_refused = worker.poll() is None
+            await _admin_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+            delivered = await wait_for(lambda: _event_status_is(call, subscription_id, "SUCCEEDED"), 30)
+            alive_after = worker.poll() is None
+        finally:
+            await _admin_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+            await asyncio.to_thread(worker.wait, 20)
+    await db.dispose()
+
+    assert (tried, alive_while_refused, delivered, alive_after) == (True, True, True, True)
+
+
+if PG_URL:
+    test_a_worker_started_while_the_database_refuses_connections_waits_for_it = \
+        a_worker_started_while_the_database_refuses_connections_waits_for_it
+
+
+async def a_worker_listens_again_when_the_database_drops_its_connections(pg_database_url, tmp_path):
+    """Found by the fault run: after a PostgreSQL restart a worker never LISTENed again, so an
+    event queued by another process waited for its next poll (60 s here) instead of waking it.
+    Every session of the database is terminated, as a restart does; a second order placed once
+    the listener is back (it tries every second) is delivered long before the poll."""
+    name = make_url(pg_database_url).database
+    db = Database(pg_database_url)
+    await migrate(db)
+    async with running_system(db) as (app, _, start_host, _):
+        received: list[str] = []
+
+        async def host(request: web.Request) -> web.Response:
+            received.append(request.query["eventUrl"])
+            return web.json_response({"success": True, "accountIdentifier": "acct"})
+
+        host_url = await start_host.app(_host_app(host))
+        call = await _admin_call(app, start_host.marketlink)
+        variables = await shop(app, call, host_url, call.admin)
+        worker = _start_worker(pg_database_url, tmp_path, None, MARKETLINK_WORKER_POLL_S="60")
+        try:
+            await _order(call, variables)
+            first = await wait_for(lambda: _at_least(received, 1), 30)  # it runs, and listens
+            [killed] = await _admin_sql(KILL_SESSIONS, database=name)
+            await asyncio.sleep(3.0)  # the listener is lost, and made again after a second
+            await _order(call, variables)
+            second = await wait_for(lambda: _at_least(received, 2), 10)
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            await asyncio.to_thread(worker.wait, 20)
+    await db.dispose()
+
+    assert (first, killed >= 1, second) == (True, True, True)
+
+
+async def _at_least(items: list, count: int) -> bool:
+    return len(items) >= count
+
+
+def _start_worker(database_url: str, data_dir: Path, log: Path | None, **settings: str) -> subprocess.Popen:
+    """``test_worker_crash.start_worker`` with its output in ``log`` and more MARKETLINK_* settings."""
+    env = os.environ | {"MARKETLINK_DATABASE_URL": database_url, "MARKETLINK_SECRET_KEY": TEST_SECRET_KEY,
+                        "MARKETLINK_DATA_DIR": str(data_dir), "MARKETLINK_ALLOW_PRIVATE_URLS": "true",
+                        "MARKETLINK_LEASE_S": "2", "MARKETLINK_LOG_LEVEL": "WARNING"} | settings
+    with open(log or os.devnull, "wb") as output:  # the child has a descriptor of its own
+        return subprocess.Popen([str(BIN / "marketlink"), "worker"], env=env, start_new_session=True,
+                                stdout=output, stderr=subprocess.STDOUT)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+if PG_URL:
+    test_a_worker_listens_again_when_the_database_drops_its_connections = \
+        a_worker_listens_again_when_the_database_drops_its_connections
