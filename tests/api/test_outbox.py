@@ -99,3 +99,30 @@ async def test_a_pending_event_past_its_timeout_fails_and_releases_the_next(worl
     assert data["subscription"]["events"][-1] == {
         "status": "FAILED", "resultErrorCode": "PENDING_TIMEOUT",
         "resultMessage": "The product host posted no result within the pending timeout."}
+
+
+async def test_a_worker_that_claimed_its_own_expired_lease_again_settles_only_the_new_claim(world):
+    """A notification that outlives its lease leaves the event claimable, by the same worker
+    too. The older claim's late settlement must be refused like anyone's, or both write
+    attempt 1 (and a group commit holding both failed on the unique attempt number)."""
+    ids = await ordered(world)
+    async with world.db.write() as conn:
+        [old] = await outbox.claim_due(conn, "worker-a", START_MS, LEASE_MS, 10)
+    async with world.db.write() as conn:
+        [new] = await outbox.claim_due(conn, "worker-a", START_MS + LEASE_MS + 1, LEASE_MS, 10)
+    succeeded = deliveries.AttemptOutcome("SUCCEEDED", success=True)
+
+    async with world.db.write() as conn:
+        settled = await deliveries.settle_many(conn, world.settings, "worker-a", [
+            deliveries.Settlement(dict(claim), succeeded, {"started_on": claim["lease_until"] - LEASE_MS,
+                                                           "url": "https://host.example", "outcome": "SUCCEEDED"})
+            for claim in (old, new)], START_MS + LEASE_MS + 2)
+
+    assert (old["id"], new["id"]) == (ids["first"], ids["first"])
+    assert settled == [False, True]
+    async with world.db.read() as conn:
+        event = (await conn.execute(select(events.c.status, events.c.attempts, events.c.lease_owner)
+                                    .where(events.c.id == ids["first"]))).one()
+        attempts = (await conn.execute(select(event_attempts.c.number, event_attempts.c.started_on))).all()
+    assert tuple(event) == ("SUCCEEDED", 1, None)
+    assert [tuple(a) for a in attempts] == [(1, START_MS + LEASE_MS + 1)]

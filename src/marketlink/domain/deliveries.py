@@ -84,12 +84,12 @@ async def settle_many(
     """Record attempts and their consequences in one transaction (the worker's group commit);
     for each, False when ``owner`` lost the event's lease meanwhile (its outcome is dropped:
     whoever took the event over delivers it again, at least once)."""
-    held = await outbox.still_leased(conn, [s.event["id"] for s in settlements], owner)
+    held = await outbox.still_leased(conn, [s.event for s in settlements], owner)
     timeout_ms = int(settings.pending_timeout_s * 1000)
     event_changes, attempts, subscriptions, assignments = [], [], [], []
     for item in settlements:
         event = item.event
-        if event["id"] not in held:
+        if (event["id"], event["lease_until"]) not in held:
             continue
         number = event["attempts"] + 1
         change = event_change(item.outcome, number, now, timeout_ms)
@@ -108,7 +108,7 @@ async def settle_many(
     await outbox.record_attempts(conn, attempts)
     await bulk.update_rows(conn, commerce_store.subscriptions, subscriptions)
     await bulk.update_rows(conn, commerce_store.assignments, assignments)
-    return [s.event["id"] in held for s in settlements]
+    return [(s.event["id"], s.event["lease_until"]) in held for s in settlements]
 
 
 async def settle(

@@ -78,16 +78,21 @@ def _within_host_room(candidates: list[Any], host_room: Callable[[str | None], i
     return ids
 
 
-async def still_leased(conn: AsyncConnection, event_ids: Iterable[str], owner: str) -> set[str]:
-    """Which of these events ``owner`` still holds, locked until the transaction ends (on
-    SQLite the write transaction is the lock), so their settlement cannot race a takeover.
+async def still_leased(conn: AsyncConnection, claims: Iterable[Row], owner: str) -> set[tuple[str, int]]:
+    """Which of these claimed events (rows as ``claim_due`` returned them) ``owner`` still
+    holds under that same claim, as ``(id, lease_until)``, locked until the transaction ends
+    (on SQLite the write transaction is the lock), so their settlement cannot race a takeover.
+    ``lease_until`` names the claim: a worker whose notification outlived its lease may claim
+    the event again itself, and that later claim has a later ``lease_until``; the earlier
+    one's late settlement is then refused like anyone else's.
     Reads every event ``owner`` holds (at most its in-flight count) along ``ix_events_due``:
     a statement compiled once, unlike an IN list of varying length."""
-    held = set((await conn.execute(_HELD_BY, {"owner": owner})).scalars())
-    return held.intersection(event_ids)
+    held = {tuple(row) for row in await conn.execute(_HELD_BY, {"owner": owner})}
+    return held.intersection((claim["id"], claim["lease_until"]) for claim in claims)
 
 
-_HELD_BY = (select(events.c.id).where(events.c.status == "DELIVERING", events.c.lease_owner == bindparam("owner"))
+_HELD_BY = (select(events.c.id, events.c.lease_until)
+            .where(events.c.status == "DELIVERING", events.c.lease_owner == bindparam("owner"))
             .with_for_update())
 
 
