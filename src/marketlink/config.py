@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(default=20, ge=1, le=1000)
     worker_poll_s: float = Field(default=1.0, gt=0, le=300)  # when nothing wakes the worker
     pending_timeout_s: float = Field(default=7 * 86_400, gt=0, le=90 * 86_400)
+    # A result posted while its notification is still being recorded waits this long for it.
+    result_wait_s: float = Field(default=2.0, ge=0, le=30)
     # Bounds on what grows.
     max_inbound_clients: int = Field(default=10, ge=1, le=100)
     max_page_size: int = Field(default=100, ge=1, le=1000)

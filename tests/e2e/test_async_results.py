@@ -1,9 +1,13 @@
 """A host that answers 202 and posts the result later (SPEC §3 step 4)."""
 
+import asyncio
 import base64
+import time
 
 import aiohttp
+from aiohttp import web
 
+from marketlink.storage import outbox
 from tests.e2e.test_delivery import Host, order_through, system  # noqa: F401 (fixture)
 
 EVENT_URL = """query($s: ID!) { subscription(id: $s) { events { url status } } }"""
@@ -101,3 +105,59 @@ async def test_an_admin_resolves_a_pending_event(system):  # noqa: F811
     assert resolved["resolveEvent"] == {"event": {"status": "SUCCEEDED", "resultSuccess": True},
                                         "userErrors": []}
     assert (state["status"], state["accountIdentifier"]) == ("ACTIVE", "by-hand")
+
+
+class EagerHost(Host):
+    """Posts its result before its 202 answer has even left: the result reaches MarketLink
+    while the event is still DELIVERING."""
+
+    posting: asyncio.Task | None = None
+
+    async def notification(self, request: web.Request) -> web.Response:
+        self.posting = asyncio.create_task(post_result(
+            self, request.query["eventUrl"], b'{"success": true, "accountIdentifier": "acct-7"}',
+            "application/json"))
+        await asyncio.sleep(0.3)
+        return await super().notification(request)
+
+
+async def test_a_result_posted_before_the_202_is_written_waits_for_it_and_resolves(system):  # noqa: F811
+    app, _, start_host, worker = system
+    host = await start_host(EagerHost(answers=[(202, None)]))
+    subscription_id, call = await order_through(app, host)
+
+    await worker.run_until_idle()
+    posted = await host.posting
+    state = await call.state(subscription_id)
+
+    assert posted == (204, None)
+    assert (state["status"], state["accountIdentifier"]) == ("ACTIVE", "acct-7")
+    assert {k: state["events"][0][k] for k in ("status", "resultSuccess")} == {
+        "status": "SUCCEEDED", "resultSuccess": True}
+
+
+async def test_a_result_for_an_event_still_delivering_is_refused_with_retry_after(system):  # noqa: F811
+    app, clock, start_host, _ = system
+    host = await start_host(Host(answers=[]))
+    subscription_id, call = await order_through(app, host)
+    [event] = (await call(EVENT_URL, {"s": subscription_id}, call.admin))["subscription"]["events"]
+    async with app.state.db.write() as conn:  # a worker holds it, and its notification never ends
+        [claimed] = await outbox.claim_due(conn, "stuck-worker", clock.now_ms(), 60_000, 10)
+    started = time.monotonic()
+
+    async with aiohttp.ClientSession() as session:
+        pair = base64.b64encode(f"{host.inbound['clientId']}:{host.inbound['clientSecret']}".encode())
+        async with session.post(f"{host.marketlink}/oauth2/token", data={"grant_type": "client_credentials"},
+                                headers={"Authorization": "Basic " + pair.decode()}) as token:
+            access = (await token.json())["access_token"]
+        async with session.post(event["url"] + "/result", data=b'{"success": true}', headers={
+                "Authorization": f"Bearer {access}", "Content-Type": "application/json"}) as answer:
+            refused = (answer.status, answer.headers.get("Retry-After"), await answer.json())
+    waited = time.monotonic() - started
+    after = (await call(EVENT_URL, {"s": subscription_id}, call.admin))["subscription"]["events"]
+
+    assert claimed["token"] == event["url"].rsplit("/", 1)[1]
+    assert refused == (409, "1", {"error": "in_flight", "message":
+                                  "The event's notification is still under way; post the result again shortly."})
+    assert waited >= app.state.services.settings.result_wait_s
+    assert [e["status"] for e in after] == ["DELIVERING"]

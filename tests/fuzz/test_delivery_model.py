@@ -450,8 +450,9 @@ class DeliveryModel(RuleBasedStateMachine):
 
     def _host_posts_result(self, data: st.DataObject) -> None:
         """The host POSTs a result (protocol endpoint): applied once to a PENDING event; the
-        same result again is a duplicate, another a conflict; not_pending while the event is
-        DELIVERING (the host answered 202 and posts before the worker wrote it down)."""
+        same result again is a duplicate, another a conflict; in_flight while the event is
+        DELIVERING (the host answered 202 and posts before the worker wrote it down: the
+        endpoint waits for that, tests/e2e/test_async_results.py)."""
         event_id = data.draw(st.sampled_from(self._ids("DELIVERING", "PENDING", "SUCCEEDED", "FAILED")),
                              label="event")
         success = data.draw(st.booleans(), label="success")
@@ -474,7 +475,7 @@ class DeliveryModel(RuleBasedStateMachine):
             expected = deliveries.Resolution(True, "resolved")
             self._resolve(event_id, success, mine)
         else:
-            expected = deliveries.Resolution(False, "not_pending")
+            expected = deliveries.Resolution(False, "in_flight")
         assert resolution == expected
         self.env.counts[f"host results {resolution.reason}"] += 1
 

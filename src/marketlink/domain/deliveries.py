@@ -124,7 +124,7 @@ class Resolution:
     """What became of a result posted for an event (SPEC §3 step 4)."""
 
     accepted: bool
-    reason: str  # resolved | duplicate | conflict | not_pending
+    reason: str  # resolved | duplicate | conflict | in_flight | not_pending
 
 
 async def resolve_pending(
@@ -136,6 +136,8 @@ async def resolve_pending(
         same = (event["result_success"] == (outcome.kind == "SUCCEEDED")
                 and event["result_error_code"] == _code(outcome))
         return Resolution(same, "duplicate" if same else "conflict")
+    if event["status"] == "DELIVERING":  # the 202 may not be written yet: the caller may wait
+        return Resolution(False, "in_flight")
     if event["status"] != "PENDING":
         return Resolution(False, "not_pending")
     change = event_change(outcome, event["attempts"], now, 0) | {"pending_until": None}

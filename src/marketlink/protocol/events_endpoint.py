@@ -2,7 +2,9 @@
 
 - ``GET /api/integration/v1/events/{token}``: the event, XML unless ``Accept`` asks for JSON;
 - ``POST /api/integration/v1/events/{token}/result``: the result of an event the host answered
-  with 202. The same result twice is accepted (204 both times); a different one is 409.
+  with 202. The same result twice is accepted (204 both times); a different one is 409. One
+  posted while the notification is still under way (the 202 not yet written down) waits up to
+  ``result_wait_s`` for it, then is 409 ``in_flight`` with ``Retry-After: 1``.
 
 The caller is an inbound client of the event's integration (``Authorization: Bearer`` with a
 token from ``/oauth2/token``) or, for OAUTH1 integrations, a request signed with the
@@ -10,7 +12,9 @@ integration's consumer key and secret (timestamp window, nonce replay check). Mi
 or wrong credentials answer 401; another integration's event, like an unknown token, 404.
 """
 
+import asyncio
 import json
+import time
 from dataclasses import asdict
 
 from starlette.requests import Request
@@ -27,6 +31,7 @@ from marketlink.storage.database import Database
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="marketlink", OAuth realm="marketlink"'}
 MAX_RESULT_BYTES = 65_536
+RESULT_POLL_S = 0.05  # how often a result posted early looks for its event's 202 to be written
 
 
 class EventEndpoints:
@@ -41,20 +46,32 @@ class EventEndpoints:
         return _render(event.document, request.headers.get("accept", ""))
 
     async def post_result(self, request: Request) -> Response:
+        """A host may post its result as soon as it answered 202, before the worker has
+        written that answer down: while the event is DELIVERING, the post waits (up to
+        ``result_wait_s``) for it, then answers 409 ``in_flight`` with Retry-After."""
         body = await request.body()
         async with self.db.write() as conn:
-            event, refusal = await self._event_for(conn, request)
+            event, refusal = await self._event_for(conn, request)  # once: it uses up an OAuth1 nonce
             if refusal:
                 return refusal
             try:
-                result = parse_result(body[:MAX_RESULT_BYTES + 1], request.headers.get("content-type"))
+                outcome = _outcome(parse_result(body[:MAX_RESULT_BYTES + 1], request.headers.get("content-type")))
             except InvalidResponse as exc:
                 return _error(400, "invalid_result", f"The result cannot be read: {exc.reason}.")
-            resolution = await deliveries.resolve_pending(
-                conn, asdict(event), _outcome(result), self.services.clock.now_ms())
+            resolution = await deliveries.resolve_pending(conn, asdict(event), outcome, self.services.clock.now_ms())
+        deadline = time.monotonic() + self.services.settings.result_wait_s
+        while resolution.reason == "in_flight" and time.monotonic() < deadline:
+            await asyncio.sleep(RESULT_POLL_S)
+            async with self.db.write() as conn:
+                event = await event_by_token(conn, request.path_params["token"])
+                resolution = (await deliveries.resolve_pending(conn, asdict(event), outcome, self.services.clock.now_ms())
+                              if event else deliveries.Resolution(False, "not_pending"))
         if resolution.accepted:
             return Response(status_code=204)
-        return _error(409, resolution.reason, _CONFLICT[resolution.reason])
+        answer = _error(409, resolution.reason, _CONFLICT[resolution.reason])
+        if resolution.reason == "in_flight":
+            answer.headers["Retry-After"] = "1"
+        return answer
 
     async def _event_for(self, conn, request: Request) -> tuple[Event | None, Response | None]:  # type: ignore[no-untyped-def]
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
@@ -89,6 +106,7 @@ class EventEndpoints:
 _CONFLICT = {
     "conflict": "The event was already resolved with a different result.",
     "not_pending": "The event is not awaiting a result.",
+    "in_flight": "The event's notification is still under way; post the result again shortly.",
 }
 
 
