@@ -16,19 +16,14 @@ What a test gets:
 
 import asyncio
 import os
-import shutil
-import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from aiohttp import web
-from sqlalchemy import text
 
-from marketlink.app import create_app
 from marketlink.domain.actors import Role
 from marketlink.domain.companies import create_company
 from marketlink.domain.console_access import grant_console_role
@@ -36,10 +31,8 @@ from marketlink.domain.logins import create_user_with_password
 from marketlink.domain.passwords import Passwords
 from marketlink.domain.services import Services
 from marketlink.storage.database import Database
-from marketlink.storage.tables import metadata
-from tests.conftest import BACKENDS, PG_URL
-from tests.e2e.server import free_port
-from tests.helpers import settings_for
+from tests.conftest import BACKENDS
+from tests.threaded_server import ThreadedServer, database_for
 
 CHROMIUM = os.environ.get("MARKETLINK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -72,54 +65,18 @@ class LoopbackHost:
         return web.Response(status=self.status, text=self.body, content_type="application/json")
 
 
-class ConsoleServer:
+class ConsoleServer(ThreadedServer):
     """MarketLink (API, console, worker) on its own thread and event loop."""
 
     def __init__(self, database_url: str, search_path: str | None) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.settings = settings_for(
-            database_url, base_url=self.base_url, allow_private_urls=True, run_worker=True,
-            password_hash_memory_kib=19_456, password_hash_time_cost=2,
-            retry_schedule_s=(1.0, 2.0), retry_jitter=0.0)
-        self.search_path = search_path
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__(database_url, search_path, allow_private_urls=True, run_worker=True,
+                         password_hash_memory_kib=19_456, password_hash_time_cost=2,
+                         retry_schedule_s=(1.0, 2.0), retry_jitter=0.0)
         self._runners: list[web.AppRunner] = []
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.db = Database(self.settings.database_url, search_path=self.search_path)
-        self.app = create_app(self.settings, db=self.db)
-        self.services: Services = self.app.state.services
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                   log_level="warning"))
-        self.loop.run_until_complete(self._serve())
-
-    async def _serve(self) -> None:
-        serving = asyncio.create_task(self.server.serve())
-        while not self.server.started and not serving.done():
-            await asyncio.sleep(0.01)
-        self.ready.set()
-        await serving
+    async def on_stop(self) -> None:
         for runner in self._runners:
             await runner.cleanup()
-        await self.db.dispose()
-
-    def start(self) -> None:
-        self.thread.start()
-        if not self.ready.wait(30) or not self.server.started:
-            raise RuntimeError("the console server did not start")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-    def call(self, work: Callable[[Database, Services], Awaitable[Any]]) -> Any:
-        """Run ``await work(db, services)`` on the server's loop; its result."""
-        future = asyncio.run_coroutine_threadsafe(work(self.db, self.services), self.loop)
-        return future.result(60)
 
     def host(self, **answer: Any) -> LoopbackHost:
         """Start a loopback product host (on the server's loop); its ``url`` is set."""
@@ -169,27 +126,13 @@ class ConsoleServer:
 @pytest.fixture(params=BACKENDS)
 def console(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
             pg_schema: str | None) -> Iterator[ConsoleServer]:
-    if request.param == "sqlite":
-        path = tmp_path / "marketlink.db"
-        shutil.copy(sqlite_template, path)
-        server = ConsoleServer(f"sqlite:///{path}", None)
-    else:
-        asyncio.run(_truncate(pg_schema))
-        server = ConsoleServer(PG_URL, pg_schema)
+    server = ConsoleServer(*database_for(request.param, tmp_path, sqlite_template, pg_schema))
     server.backend = request.param
     server.start()
     try:
         yield server
     finally:
         server.stop()
-
-
-async def _truncate(schema: str | None) -> None:
-    database = Database(PG_URL, search_path=schema)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    async with database.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
-    await database.dispose()
 
 
 @pytest.fixture
