@@ -71,6 +71,7 @@ def serve(host: str | None, port: int | None) -> None:
                 access_log=False,  # web/request_ids.py logs each request, with its id
                 # uvicorn believes X-Forwarded-For from loopback by default: only from the
                 # proxies the operator names (docs/operations.md).
+                timeout_keep_alive=settings.keep_alive_s,
                 proxy_headers=bool(settings.forwarded_allow_ips),
                 forwarded_allow_ips=settings.forwarded_allow_ips or None)
 

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # forwarded_allow_ips: comma-separated IPs or networks, "*" for any). Empty: none, not even
     # loopback, so a client cannot pick its own address for the per-address throttles.
     forwarded_allow_ips: str = ""
+    # How long `serve` keeps an idle HTTP connection open: longer than a load balancer's idle
+    # timeout (60 s at most clouds), so the balancer, not we, closes first and never sends a
+    # request on a connection we are closing (uvicorn's own default is 5 s).
+    keep_alive_s: int = Field(default=75, ge=1, le=3600)
     allow_private_urls: bool = False
     introspection: bool = True
     log_level: str = "INFO"

@@ -15,6 +15,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -447,3 +448,20 @@ async def start_host():
     for runner in runners:
         await runner.cleanup()
 
+
+
+# --- connections ----------------------------------------------------------------------------
+
+def test_an_idle_connection_stays_open_longer_than_uvicorns_default(served):
+    """``MARKETLINK_KEEP_ALIVE_S`` (75 s) above a balancer's idle timeout: a connection idle
+    for 6 s (uvicorn alone closes it after 5) still serves the next request on the same socket."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as conn:
+        conn.sendall(request)
+        first = conn.recv(4096)
+        time.sleep(6)
+        conn.sendall(request)
+        second = conn.recv(4096)
+
+    assert first.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert second.startswith(b"HTTP/1.1 200 OK\r\n")
