@@ -107,17 +107,26 @@ async def answered_order(conn: AsyncConnection, services: Services, product: str
 
 async def api_ids(conn: AsyncConnection) -> dict[str, list[str]]:
     """The ids the API takes, by kind: those of every integration version, product, company,
-    user, subscription, event and vendor, and the inbound clients' client ids."""
-    versions = tables.integration_versions
-    columns = {"integrations": [versions.c.id, versions.c.integration_id],
-               "products": [tables.products.c.id], "companies": [tables.companies.c.id],
-               "users": [tables.users.c.id], "subscriptions": [tables.subscriptions.c.id],
-               "events": [tables.events.c.id], "vendors": [tables.vendors.c.id],
-               "inbound-clients": [tables.inbound_clients.c.client_id]}
+    user, subscription, event and vendor, and the inbound clients' client ids. Each list is in
+    an order that does not depend on the random ids (names, event order), so a seed draws the
+    same objects on every run and backend."""
+    versions, events, clients = tables.integration_versions, tables.events, tables.inbound_clients
+    queries = {
+        "integrations": select(versions.c.id, versions.c.integration_id)
+        .order_by(versions.c.name, versions.c.revision),
+        "products": select(tables.products.c.id).order_by(tables.products.c.name),
+        "companies": select(tables.companies.c.id).order_by(tables.companies.c.name),
+        "users": select(tables.users.c.id).order_by(tables.users.c.email),
+        "subscriptions": select(events.c.subscription_id)
+        .where(events.c.subscription_id.is_not(None)).order_by(events.c.seq),
+        "events": select(events.c.id).order_by(events.c.seq),
+        "vendors": select(tables.vendors.c.id).order_by(tables.vendors.c.name),
+        "inbound-clients": select(clients.c.client_id).order_by(clients.c.created_on),
+    }
     ids = {}
-    for kind, kind_columns in columns.items():
-        found = {str(v) for column in kind_columns for v in (await conn.execute(select(column))).scalars()}
-        ids[kind] = sorted(found)
+    for kind, query in queries.items():
+        rows = (await conn.execute(query)).all()
+        ids[kind] = list(dict.fromkeys(str(value) for row in rows for value in row))
     return ids
 
 
