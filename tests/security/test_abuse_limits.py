@@ -458,10 +458,25 @@ def test_an_idle_connection_stays_open_longer_than_uvicorns_default(served):
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     with socket.create_connection(("127.0.0.1", served.port), timeout=10) as conn:
         conn.sendall(request)
-        first = conn.recv(4096)
+        first = whole_answer(conn)
         time.sleep(6)
         conn.sendall(request)
-        second = conn.recv(4096)
+        second = whole_answer(conn)
 
-    assert first.startswith(b"HTTP/1.1 200 OK\r\n")
-    assert second.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert first == second == (b"HTTP/1.1 200 OK", b'{"status":"ok"}')
+
+
+def whole_answer(conn: socket.socket) -> tuple[bytes, bytes]:
+    """(status line, body) of one answer read off ``conn``; (b"", b"") if it was closed."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        if not (chunk := conn.recv(4096)):
+            return b"", b""
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?im)^content-length: *(\d+)", head).group(1))
+    while len(body) < length:
+        if not (chunk := conn.recv(4096)):
+            break
+        body += chunk
+    return head.split(b"\r\n", 1)[0], body
