@@ -62,17 +62,23 @@ def pg_schema() -> str | None:
     asyncio.run(teardown())
 
 
+async def empty_database(backend: str, directory: Path, sqlite_template: Path, pg_schema: str | None) -> Database:
+    """A migrated, empty database of ``backend``: a copy of the SQLite template in
+    ``directory``, or the session's PostgreSQL schema with every table emptied."""
+    if backend == "sqlite":
+        path = directory / "marketlink.db"
+        shutil.copy(sqlite_template, path)
+        return Database(f"sqlite:///{path}")
+    database = Database(PG_URL, search_path=pg_schema)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with database.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    return database
+
+
 @pytest.fixture(params=BACKENDS)
 async def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_schema: str | None):
     """A migrated, empty database of the parametrised backend."""
-    if request.param == "sqlite":
-        path = tmp_path / "marketlink.db"
-        shutil.copy(sqlite_template, path)
-        database = Database(f"sqlite:///{path}")
-    else:
-        database = Database(PG_URL, search_path=pg_schema)
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        async with database.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    database = await empty_database(request.param, tmp_path, sqlite_template, pg_schema)
     yield database
     await database.dispose()
