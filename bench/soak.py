@@ -7,7 +7,8 @@ What runs:
 * Product hosts in a process of their own (``--host-only`` is that process), one per behaviour:
   ``fast`` (notify-then-fetch: the host fetches the event with its token), ``fast-direct``
   (DIRECT: the signed document is POSTed), ``slow-50ms`` (fetch), ``slow-300ms`` (DIRECT),
-  ``flaky`` (fetch; 10% of notifications answered 503, retried) and ``failing`` (DIRECT; every
+  ``flaky`` (fetch; 10% of notifications answered 503, at most twice in a row for one event,
+  so retried and then answered) and ``failing`` (DIRECT; every
   notification answered 503: the *injected* errors, which end FAILED once the retries are
   spent). Each behaviour has its own integration, published and linked to its own product.
 * A load of ``--rate`` operations per second (at most ``--concurrency`` under way) drawn with a
@@ -23,7 +24,8 @@ and status: the ``failing`` host's events must all be FAILED (injected) and ever
 host's SUCCEEDED.
 
 Reported, per ``--interval-s`` (60 s): operations/s, p50/p99 latency of the API calls, errors,
-events delivered/s (the hosts' count), and the resident memory (RSS) of the server, the
+events delivered/s (the hosts' count), the most events due and the oldest due event's age
+(the server's /metrics, sampled every ``--sample-s``), and the resident memory (RSS) of the server, the
 workers and the hosts; then per operation kind: count, p50, p99 and the ratio of p50 to the
 ``{ __typename }`` floor measured in the same run before the soak. Memory is sampled every
 ``--sample-s``; the verdict compares every sample from minute 2 (``--flat-from-min``) on with
@@ -39,6 +41,7 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import random
 import shutil
 import signal
@@ -98,6 +101,7 @@ class Hosts:
         self.credentials: dict[str, tuple[str, str, str]] = {}  # behaviour -> (base, id, secret)
         self.tokens: dict[str, str] = {}
         self.counts: Counter = Counter()
+        self.refused: Counter = Counter()  # event URL -> 503s in a row (while it is retried)
         self.session: aiohttp.ClientSession | None = None
 
     async def answer(self, request: web.Request) -> web.Response:
@@ -105,9 +109,15 @@ class Hosts:
         delay, failing, direct = BEHAVIOURS[behaviour]
         if delay:
             await asyncio.sleep(delay * self.rng.uniform(0.8, 1.2))
-        if self.rng.random() < failing:
+        event = request.query.get("eventUrl", request.path)
+        # The flaky host refuses one event at most twice in a row, so that with 3 retries its
+        # events all succeed (four independent 10% refusals would fail one in 10,000 events).
+        if failing == 1.0 or (self.rng.random() < failing and self.refused[event] < 2):
+            if failing < 1.0:
+                self.refused[event] += 1
             self.counts[f"{behaviour}:503"] += 1
             return web.Response(status=503, text="injected failure")
+        self.refused.pop(event, None)
         if direct:
             await request.read()
         else:
@@ -530,8 +540,19 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def intervals(calls: Calls, memory: Memory, deliveries: list[tuple[float, int]], seconds: float,
-              width: float) -> list[dict]:
+def queue_gauges(metrics: str) -> tuple[float, float]:
+    """Events due now and the age of the oldest, from the server's /metrics."""
+    found = {}
+    for line in metrics.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("marketlink_events_due", "marketlink_oldest_due_event_age_seconds"):
+            found[name] = float(value)
+    return (found.get("marketlink_events_due", float("nan")),
+            found.get("marketlink_oldest_due_event_age_seconds", float("nan")))
+
+
+def intervals(calls: Calls, memory: Memory, deliveries: list[tuple[float, int]],
+              queue: list[tuple[float, tuple[float, float]]], seconds: float, width: float) -> list[dict]:
     """One row per ``width`` seconds of the run."""
     rows = []
     for start in range(0, int(seconds), int(width)):
@@ -541,11 +562,14 @@ def intervals(calls: Calls, memory: Memory, deliveries: list[tuple[float, int]],
         done = [n for t, n in deliveries if start <= t < end]
         before = [n for t, n in deliveries if t < start]
         latencies = [took for took, _ in inside]
+        waiting = [q for t, q in queue if start <= t < end]
         rows.append({
             "minute": start / 60, "middle": (start + width / 2) / 60, "ops": len(inside) / width,
             "p50": percentile(latencies, 50) * 1000, "p99": percentile(latencies, 99) * 1000,
             "errors": sum(1 for _, ok in inside if not ok),
             "delivered": ((done[-1] if done else 0) - (before[-1] if before else 0)) / width if done else 0.0,
+            "due": max((d for d, _ in waiting), default=float("nan")),
+            "oldest": max((a for _, a in waiting), default=float("nan")),
             "rss": {name: max(s[name] for s in rss) for name in rss[0]} if rss else {},
         })
     return rows
@@ -555,14 +579,15 @@ def table(rows: list[dict], calls: Calls, base_p50: float, base_rate: float, mem
           results: dict[str, Counter], steps: Counter, late: int, args, database: str) -> str:
     names = list(memory.processes)
     lines = [f"Soak on {database}: {args.minutes:g} min, {args.rate:g} operations/s offered, "
-             f"{args.concurrency} at most under way, workers: {args.workers or 'in the server'}, seed {args.seed}",
+             f"{args.concurrency} at most under way, workers: {args.workers or 'in the server'}, seed {args.seed}, "
+             f"MARKETLINK_MALLOC_MMAP_THRESHOLD {os.environ.get('MARKETLINK_MALLOC_MMAP_THRESHOLD', 'default')}",
              f"Baseline (same run, before the soak): {{ __typename }} p50 {base_p50 * 1000:.2f} ms on one "
              f"connection; {base_rate:.0f} req/s on {args.concurrency}", "",
-             f"{'minute':>6}{'calls/s':>8}{'p50 ms':>8}{'p99 ms':>9}{'errors':>7}{'events/s':>9}"
+             f"{'minute':>6}{'calls/s':>8}{'p50 ms':>8}{'p99 ms':>9}{'errors':>7}{'events/s':>9}{'due':>6}{'oldest s':>9}"
              + "".join(f"{n + ' MB':>14}" for n in names)]
     for r in rows:
         lines.append(f"{r['minute']:>6.1f}{r['ops']:>8.1f}{r['p50']:>8.1f}{r['p99']:>9.1f}{r['errors']:>7}"
-                     f"{r['delivered']:>9.1f}" + "".join(f"{r['rss'].get(n, float('nan')):>14.1f}" for n in names))
+                     f"{r['delivered']:>9.1f}{r['due']:>6.0f}{r['oldest']:>9.1f}" + "".join(f"{r['rss'].get(n, float('nan')):>14.1f}" for n in names))
     lines += ["", f"{'operation':<18}{'count':>8}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'p50 / floor':>13}"]
     for kind in sorted(calls.latencies):
         values = calls.latencies[kind]
@@ -645,13 +670,16 @@ async def soak(env: dict, base_url: str, hosts_url: str, processes: dict[str, in
         load = Load(api, developer, admin, products, args.seed)
         memory = Memory(processes, args.sample_s, args.flat_from_min * 60)
         deliveries: list[tuple[float, int]] = []
+        queue: list[tuple[float, tuple[float, float]]] = []  # (t, (events due, oldest due age s))
         stop = asyncio.Event()
 
         async def count_deliveries() -> None:
             async with httpx.AsyncClient() as control:
                 while not stop.is_set():
                     counts = (await control.get(f"{hosts_url}/_stats")).json()
-                    deliveries.append((time.monotonic() - started, sum(counts.values())))
+                    now = time.monotonic() - started
+                    deliveries.append((now, sum(counts.values())))
+                    queue.append((now, queue_gauges((await control.get(f"{base_url}/metrics")).text)))
                     try:
                         await asyncio.wait_for(stop.wait(), args.sample_s)
                     except TimeoutError:
@@ -671,7 +699,7 @@ async def soak(env: dict, base_url: str, hosts_url: str, processes: dict[str, in
         stop.set()
         await asyncio.gather(*watchers)
     results = await outcomes(database_url, products)
-    rows = intervals(calls, memory, deliveries, seconds, args.interval_s)
+    rows = intervals(calls, memory, deliveries, queue, seconds, args.interval_s)
     text = table(rows, calls, base_p50, base_rate, memory, results, load.steps, late, args, database)
     problems = unexpected(calls, results)
     text += "\n" + ("\n".join(f"UNEXPECTED: {p}" for p in problems) if problems else
@@ -736,6 +764,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--database-url", default=None,
                         help="postgresql://... to CREATE (and DROP) a fresh database there")
+    parser.add_argument("--keep-dir", action="store_true",
+                        help="keep the run's directory (server, worker and SQLite files) and print its path")
     parser.add_argument("--host-only", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not 0.1 <= args.minutes <= 24 * 60 or not 0.1 <= args.rate <= 1000 or not 1 <= args.concurrency <= 256:
@@ -766,7 +796,10 @@ def main() -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if args.keep_dir:
+            print(f"kept {data_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

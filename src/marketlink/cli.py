@@ -16,6 +16,7 @@ from marketlink.domain.errors import Outcome
 from marketlink.domain.models import User
 from marketlink.domain.services import Services
 from marketlink.errors import SettingsError
+from marketlink.memory import set_mmap_threshold
 from marketlink.storage.database import Database
 from marketlink.storage.migrate import migrate as run_migrations
 from marketlink.storage.migrate import schema_is_current
@@ -62,6 +63,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
+    set_mmap_threshold(settings.malloc_mmap_threshold)
     if not _with_database(settings, lambda db, _: schema_is_current(db)):
         click.echo("marketlink: the database schema is not current; run `marketlink migrate` first",
                    err=True)
@@ -88,6 +90,7 @@ def worker(metrics_port: int | None) -> None:
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
+    set_mmap_threshold(settings.malloc_mmap_threshold)
 
     async def run() -> None:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # timeout (60 s at most clouds), so the balancer, not we, closes first and never sends a
     # request on a connection we are closing (uvicorn's own default is 5 s).
     keep_alive_s: int = Field(default=75, ge=1, le=3600)
+    # glibc's mmap threshold for `serve` and `worker` (bytes; 0 leaves glibc's own, dynamic one).
+    # Allocations above it get their own mapping, given back when freed, so asyncio's 256 KiB
+    # socket read buffers do not fragment the heap and RSS stays flat (docs/operations.md).
+    malloc_mmap_threshold: int = Field(default=131_072, ge=0, le=32 * 1_048_576)
     allow_private_urls: bool = False
     introspection: bool = True
     log_level: str = "INFO"
