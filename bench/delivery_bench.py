@@ -46,9 +46,8 @@ from graphql_bench import (  # noqa: E402  (a sibling script, not a package)
     HOST,
     cli,
     cpu_seconds,
-    create_database,
-    drop_database,
     free_port,
+    on_database,
     server_env,
     start_server,
     stop_server,
@@ -429,13 +428,7 @@ def main() -> int:
     if not 1 <= args.events <= 100_000 or not 1 <= args.seconds <= 120 or not 0 <= args.old_events <= 10_000_000:
         parser.error("--events 1..100000, --seconds 1..120, --old-events 0..10000000")
     with tempfile.TemporaryDirectory(prefix="marketlink-delivery-bench-") as data_dir:
-        if not args.database_url:
-            return bench(Path(data_dir), f"sqlite+aiosqlite:///{data_dir}/bench.db", args)
-        database_url = create_database(args.database_url)
-        try:
-            return bench(Path(data_dir), database_url, args)
-        finally:
-            drop_database(args.database_url, database_url)
+        return on_database(bench, Path(data_dir), args)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -379,13 +380,15 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def run(args: argparse.Namespace, data_dir: Path) -> int:
-    """On SQLite in ``data_dir``, or in a throw-away PostgreSQL database dropped afterwards."""
+def on_database(work: Callable[[Path, str, argparse.Namespace], int], data_dir: Path,
+                args: argparse.Namespace) -> int:
+    """``work(data_dir, database_url, args)`` on SQLite in ``data_dir``, or in a throw-away
+    database on ``args.database_url`` (PostgreSQL), dropped afterwards."""
     if not args.database_url:
-        return bench(data_dir, f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", args)
+        return work(data_dir, f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", args)
     database_url = create_database(args.database_url)
     try:
-        return bench(data_dir, database_url, args)
+        return work(data_dir, database_url, args)
     finally:
         drop_database(args.database_url, database_url)
 
@@ -397,7 +400,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
     data_dir = Path(tempfile.mkdtemp(prefix="marketlink-bench-"))
     try:
-        return run(args, data_dir)
+        return on_database(bench, data_dir, args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

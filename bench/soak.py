@@ -41,6 +41,7 @@ import argparse
 import asyncio
 import base64
 import json
+import math
 import os
 import random
 import shutil
@@ -65,9 +66,8 @@ from graphql_bench import (  # noqa: E402  (a sibling script, not a package)
     BIN,
     HOST,
     cli,
-    create_database,
-    drop_database,
     free_port,
+    on_database,
     server_env,
     start_server,
     stop_server,
@@ -578,11 +578,12 @@ def intervals(calls: Calls, memory: Memory, deliveries: list[tuple[float, int]],
 def table(rows: list[dict], calls: Calls, base_p50: float, base_rate: float, memory: Memory,
           results: dict[str, Counter], steps: Counter, late: int, args, database: str) -> str:
     names = list(memory.processes)
-    lines = [f"Soak on {database}: {args.minutes:g} min, {args.rate:g} operations/s offered, "
-             f"{args.concurrency} at most under way, workers: {args.workers or 'in the server'}, seed {args.seed}, "
-             f"MARKETLINK_MALLOC_MMAP_THRESHOLD {os.environ.get('MARKETLINK_MALLOC_MMAP_THRESHOLD', 'default')}",
-             f"Baseline (same run, before the soak): {{ __typename }} p50 {base_p50 * 1000:.2f} ms on one "
-             f"connection; {base_rate:.0f} req/s on {args.concurrency}", "",
+    threshold = os.environ.get("MARKETLINK_MALLOC_MMAP_THRESHOLD", "default")
+    lines = [(f"Soak on {database}: {args.minutes:g} min, {args.rate:g} operations/s offered, "
+              f"{args.concurrency} at most under way, workers: {args.workers or 'in the server'}, "
+              f"seed {args.seed}, MARKETLINK_MALLOC_MMAP_THRESHOLD {threshold}"),
+             (f"Baseline (same run, before the soak): {{ __typename }} p50 {base_p50 * 1000:.2f} ms on one "
+              f"connection; {base_rate:.0f} req/s on {args.concurrency}"), "",
              f"{'minute':>6}{'calls/s':>8}{'p50 ms':>8}{'p99 ms':>9}{'errors':>7}{'events/s':>9}{'due':>6}{'oldest s':>9}"
              + "".join(f"{n + ' MB':>14}" for n in names)]
     for r in rows:
@@ -641,7 +642,7 @@ def plot(rows: list[dict], memory: Memory, path: Path, title: str) -> None:
         values = [s[name] for _, s in memory.samples]
         line, = rss.plot(t, values, label=name)
         reference = memory.verdict(name)[0]
-        if reference == reference:  # not NaN
+        if not math.isnan(reference):
             rss.fill_between([memory.flat_from / 60, t[-1]], reference * (1 - MEMORY_TOLERANCE),
                              reference * (1 + MEMORY_TOLERANCE), color=line.get_color(), alpha=0.12)
     rss.axvline(memory.flat_from / 60, color="grey", linestyle=":")
@@ -785,13 +786,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # before the load: clean up as Ctrl-C does
     data_dir = Path(tempfile.mkdtemp(prefix="marketlink-soak-"))
     try:
-        if not args.database_url:
-            return bench(data_dir, f"sqlite+aiosqlite:///{data_dir / 'soak.db'}", args)
-        database_url = create_database(args.database_url)
-        try:
-            return bench(data_dir, database_url, args)
-        finally:
-            drop_database(args.database_url, database_url)
+        return on_database(bench, data_dir, args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

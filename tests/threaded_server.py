@@ -2,21 +2,18 @@
 tests whose client blocks the test's thread (Playwright's sync API, schemathesis's requests)."""
 
 import asyncio
-import shutil
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from sqlalchemy import text
 
 from marketlink.app import create_app
 from marketlink.clock import Clock
 from marketlink.domain.services import Services
 from marketlink.storage.database import Database
-from marketlink.storage.tables import metadata
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, empty_database
 from tests.e2e.server import free_port
 from tests.helpers import settings_for
 
@@ -72,19 +69,12 @@ class ThreadedServer:
 
 def database_for(backend: str, tmp_path: Path, sqlite_template: Path, pg_schema: str | None
                  ) -> tuple[str, str | None]:
-    """URL and search path of an empty, migrated database of ``backend`` for one server: a
-    copy of the SQLite template, or the session's PostgreSQL schema with every table emptied."""
+    """URL and search path of an empty, migrated database of ``backend`` for one server
+    (``tests.conftest.empty_database``)."""
+    async def empty() -> None:
+        await (await empty_database(backend, tmp_path, sqlite_template, pg_schema)).dispose()
+
+    asyncio.run(empty())
     if backend == "sqlite":
-        path = tmp_path / "marketlink.db"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}", None
-    asyncio.run(_truncate(pg_schema))
+        return f"sqlite:///{tmp_path / 'marketlink.db'}", None
     return PG_URL, pg_schema
-
-
-async def _truncate(schema: str | None) -> None:
-    database = Database(PG_URL, search_path=schema)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    async with database.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
-    await database.dispose()

@@ -126,3 +126,37 @@ async def test_a_worker_that_claimed_its_own_expired_lease_again_settles_only_th
         attempts = (await conn.execute(select(event_attempts.c.number, event_attempts.c.started_on))).all()
     assert tuple(event) == ("SUCCEEDED", 1, None)
     assert [tuple(a) for a in attempts] == [(1, START_MS + LEASE_MS + 1)]
+
+
+RETRY = """mutation($id: ID!) { retryEvent(input: {id: $id}) { event { status } userErrors { code } } }"""
+
+
+async def failed_first_and_second_in_flight(world) -> dict:
+    """The first event FAILED, the second claimed by worker-b, then the first retried by an
+    administrator (QUEUED again, older than the event in flight)."""
+    ids = await ordered(world)
+    await claim(world, "worker-a")
+    await settle(world, ids["first"], "worker-a", "FAILED")
+    assert await claim(world, "worker-b") == [ids["second"]]
+    retried = await world.api.data(RETRY, {"id": ids["first"]}, world.admin)
+    assert retried["retryEvent"] == {"event": {"status": "QUEUED"}, "userErrors": []}
+    return ids
+
+
+async def test_an_older_event_retried_while_a_newer_one_is_in_flight_waits_for_it(world):
+    ids = await failed_first_and_second_in_flight(world)
+
+    while_second_in_flight = await claim(world, "worker-c")
+    await settle(world, ids["second"], "worker-b")
+    after_second_settled = await claim(world, "worker-c")
+
+    assert while_second_in_flight == []  # one event of a subscription in flight at most
+    assert after_second_settled == [ids["first"]]
+
+
+async def test_a_newer_event_whose_lease_ran_out_goes_before_the_retried_older_one(world):
+    ids = await failed_first_and_second_in_flight(world)
+
+    after_expiry = await claim(world, "worker-c", START_MS + LEASE_MS + 1)
+
+    assert after_expiry == [ids["second"]]  # its worker died mid-delivery: finished first

@@ -216,6 +216,16 @@ async def _admin_sql(*statements: str, **params: str) -> list:  # type: ignore[t
         await admin.dispose()
 
 
+async def _shop_at_a_fine_host(app, start_host):  # type: ignore[no-untyped-def]
+    """An admin's caller and the order variables of a product whose host answers success."""
+    async def fine(request: web.Request) -> web.Response:
+        return web.json_response({"success": True, "accountIdentifier": "acct"})
+
+    host_url = await start_host.app(_host_app(fine))
+    call = await _admin_call(app, start_host.marketlink)
+    return call, await shop(app, call, host_url, call.admin)
+
+
 async def database_unreachable_for_a_while_under_a_running_worker(pg_database_url):
     """The worker's database refuses connections for two seconds and every session of it is
     terminated, as in a restart: claims fail meanwhile, the loop survives, and the order
@@ -225,12 +235,7 @@ async def database_unreachable_for_a_while_under_a_running_worker(pg_database_ur
     db = Database(pg_database_url)
     await migrate(db)
     async with running_system(db) as (app, _, start_host, worker):
-        async def fine(request: web.Request) -> web.Response:
-            return web.json_response({"success": True, "accountIdentifier": "acct"})
-
-        host_url = await start_host.app(_host_app(fine))
-        call = await _admin_call(app, start_host.marketlink)
-        variables = await shop(app, call, host_url, call.admin)
+        call, variables = await _shop_at_a_fine_host(app, start_host)
         before = await _order(call, variables)  # queued; no worker runs yet
         [_, killed] = await _admin_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false',
                                        KILL_SESSIONS, database=name)
@@ -278,12 +283,8 @@ async def a_worker_started_while_the_database_refuses_connections_waits_for_it(p
     db = Database(pg_database_url)
     await migrate(db)
     async with running_system(db) as (app, _, start_host, _):
-        async def fine(request: web.Request) -> web.Response:
-            return web.json_response({"success": True, "accountIdentifier": "acct"})
-
-        host_url = await start_host.app(_host_app(fine))
-        call = await _admin_call(app, start_host.marketlink)
-        subscription_id = await _order(call, await shop(app, call, host_url, call.admin))  # queued
+        call, variables = await _shop_at_a_fine_host(app, start_host)
+        subscription_id = await _order(call, variables)  # queued
         await _admin_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false', KILL_SESSIONS, database=name)
         log = tmp_path / "worker.log"
         worker = _start_worker(pg_database_url, tmp_path, log)

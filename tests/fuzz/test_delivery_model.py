@@ -8,8 +8,8 @@ results. Everything goes through the real storage and domain functions on a real
 
 After every step the whole outbox must equal the model: every event exactly once, in one state
 with the expected columns, with one attempt row per settlement that was accepted; no event of a
-subscription is claimed while an earlier one is unresolved; successes per subscription come in
-creation order (except events an administrator put back, which go again by design). A claim
+subscription is claimed while an earlier one is unresolved or another is in flight, so at most
+one is in flight; successes per subscription come in creation order (except events an administrator put back, which go again by design). A claim
 returns exactly the events the model picks, and a settlement is accepted exactly while its
 claim still holds the event: a lease that ran out but was not taken over still holds; one taken
 over, by another worker or by the same worker claiming it again, does not.
@@ -206,7 +206,7 @@ class Expected:
     result_error_code: str | None = None
     resolved_on: int | None = None
     tried: list[tuple[str, int]] = field(default_factory=list)  # (outcome, started_on) per attempt row
-    claimed_at: int = -1  # step of the last claim
+    claimed_at: int = -1  # step of the claim that took it from QUEUED (not a lease's takeover)
     requeued_at: int = -1  # step of the last administrator's retry
 
     def columns(self) -> dict[str, Any]:
@@ -274,9 +274,15 @@ class DeliveryModel(RuleBasedStateMachine):
                                               HOSTS[row["type"]], self.now)
 
     def _blocked(self, event: Expected) -> bool:
-        """The claim's order rule: an earlier event of the subscription is unresolved."""
-        return any(other.subscription_id == event.subscription_id and other.seq < event.seq
-                   and other.status in UNRESOLVED for other in self.events.values())
+        """The claim's order rule: a queued event waits for every earlier unresolved event of
+        its subscription and for any of its events in flight; an expired lease (in flight
+        already) only for an earlier event in flight."""
+        if event.status == "DELIVERING":
+            return any(other.subscription_id == event.subscription_id and other.seq < event.seq
+                       and other.status in IN_FLIGHT for other in self.events.values())
+        return any(other.subscription_id == event.subscription_id and other is not event
+                   and (other.status in IN_FLIGHT or (other.seq < event.seq and other.status in UNRESOLVED))
+                   for other in self.events.values())
 
     def _expected_claim(self, worker: SimWorker) -> tuple[list[str], int, dict[str, int]]:
         """What ``claim_due`` must return for this worker now, with the arguments the real
@@ -484,7 +490,7 @@ class DeliveryModel(RuleBasedStateMachine):
     def _poll(self, name: str) -> None:
         """The worker's ``start_due``: the pending sweep (at most once a second), then a claim
         with its free slots and its busy hosts' free connections; exactly the model's pick,
-        and never an event of a subscription with an earlier unresolved event."""
+        and never an event the order rule blocks (``_blocked``)."""
         worker = self.workers[name]
         if self.now - worker.last_sweep >= EXPIRY_EVERY_MS:
             worker.last_sweep = self.now
@@ -500,13 +506,14 @@ class DeliveryModel(RuleBasedStateMachine):
         assert [row["id"] for row in rows] == expected
         for row in rows:
             e = self.events[row["id"]]
-            assert not self._blocked(e), "claimed while an earlier event of its subscription is unresolved"
+            assert not self._blocked(e), "claimed while the order rule blocks it"
             self.env.counts["claims of an expired lease" if e.status == "DELIVERING" else "claims"] += 1
             if e.lease_owner == worker.owner:
                 self.env.counts["claims of the worker's own expired lease"] += 1
+            if e.status == "QUEUED":
+                e.claimed_at = self.step
             e.status, e.lease_owner = "DELIVERING", worker.owner
             e.lease_until = self.now + int(self.env.settings.lease_s * 1000)
-            e.claimed_at = self.step
             worker.in_flight.append(Delivery(dict(row), worker.owner))
 
     def _settle(self, worker: SimWorker, picked: list[int], data: st.DataObject) -> None:
@@ -589,10 +596,13 @@ class DeliveryModel(RuleBasedStateMachine):
 
     @invariant()
     def one_subscription_in_order(self) -> None:
-        """Per subscription: an event is in flight (DELIVERING, PENDING) only when every
-        earlier one is resolved, unless an administrator requeued that earlier one after the
-        later one's claim; and successes come in creation order, leaving aside events an
-        administrator requeued (which may succeed after later ones: that is what a retry is)."""
+        """Per subscription: one event in flight (DELIVERING, PENDING) at most; it is in
+        flight only when every earlier one is resolved, unless an administrator requeued that
+        earlier one after the later one's claim (it then waits); and successes come in creation
+        order, leaving aside events an administrator requeued (which may succeed after later
+        ones: that is what a retry is)."""
+        in_flight = Counter(e.subscription_id for e in self.events.values() if e.status in IN_FLIGHT)
+        assert max(in_flight.values(), default=0) <= 1, in_flight
         for later in self.events.values():
             if later.status not in IN_FLIGHT:
                 continue

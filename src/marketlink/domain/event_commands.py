@@ -27,7 +27,8 @@ async def retry_event(
     conn: AsyncConnection, actor: Actor, services: Services, changes: dict[str, Any]
 ) -> Outcome[Event]:
     """Queue a FAILED event again now. Its attempts so far count against the retry schedule,
-    so a retry by hand that meets a transport error is not retried again automatically."""
+    so a retry by hand that meets a transport error is not retried again automatically. While a
+    newer event of its subscription is in flight, it waits for that one (storage/outbox.py)."""
     if errors := admin_only(actor):
         return Outcome.failed(*errors)
     event = await visible_event(conn, actor, changes.get("id"))

@@ -2,7 +2,9 @@
 
 A claim takes QUEUED events whose time has come, and DELIVERING events whose lease has expired
 (their worker died), but never an event while an earlier event of the same subscription is
-unresolved, so each subscription's events go out in order. On PostgreSQL the candidates are
+unresolved, so each subscription's events go out in order; nor while another event of the
+subscription is in flight (DELIVERING or PENDING), so a subscription has one event in flight at
+most, even after an administrator requeued an older event behind a newer one in flight. On PostgreSQL the candidates are
 locked with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint batches; on SQLite the
 write transaction (BEGIN IMMEDIATE) is the lock.
 """
@@ -47,14 +49,14 @@ async def claim_due(
     return sorted(rows.mappings(), key=lambda row: row["seq"])
 
 
-def _candidates(due: Any, order: tuple[Any, ...]) -> Any:
-    """Due events whose subscription has no earlier unresolved event, not for a full host;
-    built once (building a statement costs more than running it)."""
-    earlier = aliased(events)
+def _candidates(due: Any, order: tuple[Any, ...], blocked_by: Callable[[Any], Any]) -> Any:
+    """Due events that no other event of their subscription blocks (``blocked_by(other)``), not
+    for a full host; built once (building a statement costs more than running it)."""
+    other = aliased(events)
     blocked = exists().where(
-        earlier.c.subscription_id == events.c.subscription_id,
-        earlier.c.seq < events.c.seq,
-        earlier.c.status.in_([literal_column(f"'{status}'") for status in UNRESOLVED]),  # see ix_events_unresolved
+        other.c.subscription_id == events.c.subscription_id,
+        _status_in(other, UNRESOLVED),  # the condition of ix_events_unresolved, word for word
+        blocked_by(other),
     )
     not_full = or_(events.c.target_host.is_(None),
                    events.c.target_host.notin_(bindparam("full", expanding=True)))
@@ -62,10 +64,21 @@ def _candidates(due: Any, order: tuple[Any, ...]) -> Any:
             .limit(bindparam("limit")).with_for_update(skip_locked=True, of=events))
 
 
+def _status_in(table: Any, statuses: tuple[str, ...]) -> Any:
+    """``status IN (...)`` with literals, so both databases can prove a partial index applies."""
+    return table.c.status.in_([literal_column(f"'{status}'") for status in statuses])
+
+
+# A lease that ran out: its event was in flight already, so only an earlier event in flight
+# (data from before the one-in-flight rule) goes first; an older event requeued by an
+# administrator meanwhile waits for it.
 _EXPIRED = _candidates(and_(events.c.status == "DELIVERING", events.c.lease_until < bindparam("now")),
-                       (events.c.seq,))
+                       (events.c.seq,),
+                       lambda other: and_(other.c.seq < events.c.seq, other.c.status != "QUEUED"))
+# A queued event waits for every earlier unresolved event and for any event in flight.
 _QUEUED = _candidates(and_(events.c.status == "QUEUED", events.c.next_attempt_on <= bindparam("now")),
-                      (events.c.next_attempt_on, events.c.seq))
+                      (events.c.next_attempt_on, events.c.seq),
+                      lambda other: or_(other.c.seq < events.c.seq, other.c.status != "QUEUED"))
 
 
 def _within_host_room(candidates: list[Any], host_room: Callable[[str | None], int]) -> list[str]:
