@@ -49,18 +49,22 @@ async def claim_due(
     return sorted(rows.mappings(), key=lambda row: row["seq"])
 
 
-def _candidates(due: Any, order: tuple[Any, ...], blocked_by: Callable[[Any], Any]) -> Any:
-    """Due events that no other event of their subscription blocks (``blocked_by(other)``), not
-    for a full host; built once (building a statement costs more than running it)."""
-    other = aliased(events)
-    blocked = exists().where(
-        other.c.subscription_id == events.c.subscription_id,
-        _status_in(other, UNRESOLVED),  # the condition of ix_events_unresolved, word for word
-        blocked_by(other),
-    )
+def _candidates(due: Any, order: tuple[Any, ...], *blocked_by: Callable[[Any], Any]) -> Any:
+    """Due events that no other event of their subscription blocks (any of ``blocked_by(other)``),
+    not for a full host; built once (building a statement costs more than running it). Each
+    rule is an EXISTS of its own along ``ix_events_unresolved`` with a ``seq`` range, so the
+    usual case (nothing before, nothing after) is answered from the index alone."""
+    def blocking(rule: Callable[[Any], Any]) -> Any:
+        other = aliased(events)
+        return exists().where(
+            other.c.subscription_id == events.c.subscription_id,
+            _status_in(other, UNRESOLVED),  # the condition of ix_events_unresolved, word for word
+            rule(other))
+
     not_full = or_(events.c.target_host.is_(None),
                    events.c.target_host.notin_(bindparam("full", expanding=True)))
-    return (select(events.c.id, events.c.target_host).where(due, ~blocked, not_full).order_by(*order)
+    return (select(events.c.id, events.c.target_host)
+            .where(due, *(~blocking(rule) for rule in blocked_by), not_full).order_by(*order)
             .limit(bindparam("limit")).with_for_update(skip_locked=True, of=events))
 
 
@@ -69,16 +73,27 @@ def _status_in(table: Any, statuses: tuple[str, ...]) -> Any:
     return table.c.status.in_([literal_column(f"'{status}'") for status in statuses])
 
 
+def _earlier(other: Any) -> Any:
+    return other.c.seq < events.c.seq
+
+
+def _later_in_flight(other: Any) -> Any:
+    # Earlier events are covered by _earlier: only a later one can be in flight besides.
+    return and_(other.c.seq > events.c.seq, other.c.status != "QUEUED")
+
+
+def _earlier_in_flight(other: Any) -> Any:
+    return and_(other.c.seq < events.c.seq, other.c.status != "QUEUED")
+
+
 # A lease that ran out: its event was in flight already, so only an earlier event in flight
 # (data from before the one-in-flight rule) goes first; an older event requeued by an
 # administrator meanwhile waits for it.
 _EXPIRED = _candidates(and_(events.c.status == "DELIVERING", events.c.lease_until < bindparam("now")),
-                       (events.c.seq,),
-                       lambda other: and_(other.c.seq < events.c.seq, other.c.status != "QUEUED"))
-# A queued event waits for every earlier unresolved event and for any event in flight.
+                       (events.c.seq,), _earlier_in_flight)
+# A queued event waits for every earlier unresolved event and for a later one in flight.
 _QUEUED = _candidates(and_(events.c.status == "QUEUED", events.c.next_attempt_on <= bindparam("now")),
-                      (events.c.next_attempt_on, events.c.seq),
-                      lambda other: or_(other.c.seq < events.c.seq, other.c.status != "QUEUED"))
+                      (events.c.next_attempt_on, events.c.seq), _earlier, _later_in_flight)
 
 
 def _within_host_room(candidates: list[Any], host_room: Callable[[str | None], int]) -> list[str]:
