@@ -632,11 +632,11 @@ def plot(rows: list[dict], memory: Memory, path: Path, title: str) -> None:
     load.plot(minutes, [r["delivered"] for r in rows], marker="s", label="notifications answered/s")
     load.bar(minutes, [r["errors"] for r in rows], width=(minutes[1] - minutes[0]) * 0.4 if len(rows) > 1 else 0.4, color="tab:red", label="failed API calls")
     load.set_ylabel("per second / count")
-    load.legend(loc="lower right")
+    load.legend(loc="center right")
     latency.plot(minutes, [r["p50"] for r in rows], marker="o", label="p50")
     latency.plot(minutes, [r["p99"] for r in rows], marker="s", label="p99")
     latency.set_ylabel("API latency, ms")
-    latency.legend(loc="upper right")
+    latency.legend(loc="best")
     for name in memory.processes:
         t = [t / 60 for t, _ in memory.samples]
         values = [s[name] for _, s in memory.samples]
