@@ -74,3 +74,15 @@ async def test_successes_do_not_count(strict):
                for _ in range(10)]
 
     assert answers == [200] * 10
+
+
+async def test_concurrent_guesses_cannot_overrun_the_limit(strict):
+    """Guesses sent at once: no more are checked than the limit allows (3 per client), the
+    rest wait for a running check and are then refused, so a burst cannot try 30 secrets."""
+    client = await inbound_client(strict)
+
+    answers = await asyncio.gather(*[token(strict, client["clientId"], f"wrong-{n}") for n in range(30)])
+    after = await token(strict, client["clientId"], client["clientSecret"])
+
+    assert sorted(a.status_code for a in answers) == [401] * 3 + [429] * 27
+    assert after.status_code == 429

@@ -1,6 +1,7 @@
 """The pure parts of logging in (docs/adr/0011): the failure limits, where `next` may lead,
 argon2id hashes, the CSRF tokens and the login settings' bounds."""
 
+import asyncio
 import hashlib
 import hmac
 import os
@@ -93,6 +94,27 @@ def test_failures_per_key_keep_only_what_can_decide():
 
     assert throttle._failures["email:ada@buyer.example"] == [7, 8, 9]
     assert throttle._failures["ip:10.0.0.1"] == [5, 6, 7, 8, 9]
+
+
+async def test_checks_under_way_take_the_slots_their_failures_would_use():
+    """enter/leave (the token endpoint): with 2 failures allowed and 1 counted, one check at a
+    time; a second waits, and is refused once the first has failed; a slot is given back."""
+    throttle = LoginThrottle(ThrottlePolicy(2, 10, 1000))
+    throttle.failed("client-a", "10.0.0.1", 100)
+    def now() -> int:
+        return 200
+
+    first = await throttle.enter("client-a", "10.0.0.1", now)
+    waited_out = await throttle.enter("client-a", "10.0.0.2", now, max_wait_s=0.05)
+    second = asyncio.create_task(throttle.enter("client-a", "10.0.0.2", now))
+    await asyncio.sleep(0.01)
+    waiting = not second.done()
+    throttle.failed("client-a", "10.0.0.1", 200)
+    await throttle.leave("client-a", "10.0.0.1")
+
+    assert (first, waited_out, waiting, await second) == (True, False, True, False)
+    assert dict(throttle._checking) == {}  # nothing kept for keys with no check under way
+    assert await throttle.enter("client-b", "10.0.0.1", now) is True
 
 
 def test_the_policy_comes_from_the_settings():

@@ -5,13 +5,15 @@ failures of each key in memory, bounded in keys and in failures per key. Being i
 limits are per process (docs/adr/0011 says why that is acceptable).
 """
 
-from collections import OrderedDict
-from collections.abc import Sequence
+import asyncio
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from marketlink.config import Settings
 
 MAX_TRACKED_KEYS = 50_000
+MAX_WAIT_S = 10.0  # how long a check may wait for a slot under its key's limit before it is refused
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class LoginThrottle:
     def __init__(self, policy: ThrottlePolicy, max_keys: int = MAX_TRACKED_KEYS) -> None:
         self.policy, self._max_keys = policy, max_keys
         self._failures: OrderedDict[str, list[int]] = OrderedDict()
+        self._checking: Counter[str] = Counter()  # checks under way per key (none kept at 0)
+        self._settled = asyncio.Condition()  # a check ended: its slot is free, its failure counted
 
     def refused(self, email: str, client_ip: str, now_ms: int) -> bool:
         window = self.policy.window_ms
@@ -61,6 +65,44 @@ class LoginThrottle:
         self._record("email:" + email, now_ms, self.policy.max_failures_per_email)
         self._record("ip:" + client_ip, now_ms, self.policy.max_failures_per_ip)
         return True
+
+    async def enter(self, email: str, client_ip: str, now_ms: Callable[[], int],
+                    max_wait_s: float = MAX_WAIT_S) -> bool:
+        """Take a slot for a check whose failure is known only once it happened (the token
+        endpoint's). Per key, failures in the window plus checks under way stay below the
+        limit, so concurrent guesses cannot overrun it; a check beyond waits for one under
+        way to :meth:`leave`. False (refuse) when the key is locked out, or after
+        ``max_wait_s``. A burst of right answers only waits its turn."""
+        keys = self._keys(email, client_ip)
+        deadline = asyncio.get_running_loop().time() + max_wait_s
+        async with self._settled:
+            while not self.refused(email, client_ip, now_ms()):
+                now = now_ms()
+                if all(self._recent(key, now) + self._checking[key] < limit for key, limit in keys):
+                    for key, _ in keys:
+                        self._checking[key] += 1
+                    return True
+                try:
+                    await asyncio.wait_for(self._settled.wait(), deadline - asyncio.get_running_loop().time())
+                except TimeoutError:
+                    return False
+            return False
+
+    async def leave(self, email: str, client_ip: str) -> None:
+        """The check :meth:`enter` admitted has ended, its failure (if any) already counted."""
+        async with self._settled:
+            for key, _ in self._keys(email, client_ip):
+                self._checking[key] -= 1
+                if self._checking[key] <= 0:
+                    del self._checking[key]
+            self._settled.notify_all()
+
+    def _keys(self, email: str, client_ip: str) -> tuple[tuple[str, int], tuple[str, int]]:
+        return (("email:" + email, self.policy.max_failures_per_email),
+                ("ip:" + client_ip, self.policy.max_failures_per_ip))
+
+    def _recent(self, key: str, now_ms: int) -> int:
+        return sum(1 for at in self._failures.get(key, ()) if at > now_ms - self.policy.window_ms)
 
     def failed(self, email: str, client_ip: str, now_ms: int) -> None:
         """Count a failure that is known only once it happened (checks too quick for

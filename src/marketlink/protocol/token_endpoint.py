@@ -8,8 +8,8 @@ grants of the OpenID provider are handed, with the form already read, to ``other
 
 Failed client authentications (401, every grant) are limited per client id and per client
 address with the login throttle's rule (``domain/login_throttle.py``), counted when they have
-failed; past the limit the answer is 429 with ``Retry-After`` until the window has passed,
-whatever the credentials.
+failed, with no more checks under way at once than the failures left allow; past the limit the
+answer is 429 with ``Retry-After`` until the window has passed, whatever the credentials.
 """
 
 import base64
@@ -44,17 +44,22 @@ def token_endpoint(db: Database, services: Services,  # type: ignore[no-untyped-
             return _error(400, "invalid_request", problem)
         client = (_client_id(request, form) or "")[:MAX_CLIENT_ID_KEY]
         address, now = request.client.host if request.client else "", services.clock.now_ms()
-        if throttle.refused(client, address, now):
+        # Only failed client authentications count, once they have failed, so a host's burst
+        # of concurrent token requests is never mistaken for guessing; no more checks of one
+        # client (or address) run at once than its failures left allow, so a burst of guesses
+        # cannot get past the limit either: the rest wait their turn (enter/leave).
+        if throttle.refused(client, address, now) or not await throttle.enter(
+                client, address, services.clock.now_ms):
             response = _error(429, "invalid_request", "Too many failed client authentications; "
                               f"try again in {retry_after} seconds.")
             response.headers["Retry-After"] = retry_after
             return response
-        response = await grant(request, form)
-        # Only failed client authentications count, once they have failed: a host's burst of
-        # concurrent token requests is never mistaken for guessing (the secret check is a
-        # quick HMAC, so guesses cannot pile up unseen while it runs, unlike argon2 logins).
-        if response.status_code == 401:
-            throttle.failed(client, address, services.clock.now_ms())
+        try:
+            response = await grant(request, form)
+            if response.status_code == 401:
+                throttle.failed(client, address, services.clock.now_ms())
+        finally:
+            await throttle.leave(client, address)
         return response
 
     async def grant(request: Request, form: dict[str, str]) -> Response:
