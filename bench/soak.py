@@ -542,11 +542,10 @@ def percentile(values: list[float], q: int) -> float:
 
 def queue_gauges(metrics: str) -> tuple[float, float]:
     """Events due now and the age of the oldest, from the server's /metrics."""
-    found = {}
-    for line in metrics.splitlines():
-        name, _, value = line.partition(" ")
-        if name in ("marketlink_events_due", "marketlink_oldest_due_event_age_seconds"):
-            found[name] = float(value)
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {family.name: family.samples[0].value for family in text_string_to_metric_families(metrics)
+             if family.samples}
     return (found.get("marketlink_events_due", float("nan")),
             found.get("marketlink_oldest_due_event_age_seconds", float("nan")))
 

@@ -13,7 +13,7 @@ from marketlink.app import create_app
 from marketlink.clock import Clock
 from marketlink.domain.services import Services
 from marketlink.storage.database import Database
-from tests.conftest import PG_URL, empty_database
+from tests.conftest import empty_database
 from tests.e2e.server import free_port
 from tests.helpers import settings_for
 
@@ -71,10 +71,9 @@ def database_for(backend: str, tmp_path: Path, sqlite_template: Path, pg_schema:
                  ) -> tuple[str, str | None]:
     """URL and search path of an empty, migrated database of ``backend`` for one server
     (``tests.conftest.empty_database``)."""
-    async def empty() -> None:
-        await (await empty_database(backend, tmp_path, sqlite_template, pg_schema)).dispose()
+    async def empty() -> str:
+        database = await empty_database(backend, tmp_path, sqlite_template, pg_schema)
+        await database.dispose()
+        return database.url
 
-    asyncio.run(empty())
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'marketlink.db'}", None
-    return PG_URL, pg_schema
+    return asyncio.run(empty()), None if backend == "sqlite" else pg_schema

@@ -1,7 +1,6 @@
 """Process memory policy: glibc's mmap threshold, set once when `serve` or `worker` starts."""
 
 import ctypes
-import ctypes.util
 
 M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
 
@@ -13,11 +12,8 @@ def set_mmap_threshold(threshold: int) -> bool:
     where there is no glibc ``mallopt`` (macOS, musl answers 0)."""
     if threshold <= 0:
         return False
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    try:
-        mallopt = ctypes.CDLL(name).mallopt
+    try:  # the C library already loaded into this process (no ldconfig lookup at start)
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)

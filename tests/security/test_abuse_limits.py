@@ -449,7 +449,6 @@ async def start_host():
         await runner.cleanup()
 
 
-
 # --- connections ----------------------------------------------------------------------------
 
 def test_an_idle_connection_stays_open_longer_than_uvicorns_default(served):

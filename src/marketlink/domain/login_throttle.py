@@ -35,10 +35,15 @@ class ThrottlePolicy:
                    int(settings.login_window_s * 1000))
 
 
+def recent_failures(failures_ms: Sequence[int], now_ms: int, window_ms: int) -> int:
+    """How many of the failure times fall within the window that ends now."""
+    return sum(1 for at in failures_ms if at > now_ms - window_ms)
+
+
 def locked_out(failures_ms: Sequence[int], now_ms: int, max_failures: int, window_ms: int) -> bool:
     """True when at least ``max_failures`` of the failure times fall within the window that
     ends now."""
-    return sum(1 for at in failures_ms if at > now_ms - window_ms) >= max_failures
+    return recent_failures(failures_ms, now_ms, window_ms) >= max_failures
 
 
 class LoginThrottle:
@@ -51,19 +56,15 @@ class LoginThrottle:
         self._settled = asyncio.Condition()  # a check ended: its slot is free, its failure counted
 
     def refused(self, email: str, client_ip: str, now_ms: int) -> bool:
-        window = self.policy.window_ms
-        return (locked_out(self._failures.get("email:" + email, ()), now_ms,
-                           self.policy.max_failures_per_email, window)
-                or locked_out(self._failures.get("ip:" + client_ip, ()), now_ms,
-                              self.policy.max_failures_per_ip, window))
+        return any(locked_out(self._failures.get(key, ()), now_ms, limit, self.policy.window_ms)
+                   for key, limit in self._keys(email, client_ip))
 
     def admit(self, email: str, client_ip: str, now_ms: int) -> bool:
         """Whether an attempt may go on. An admitted attempt counts as a failure until
         :meth:`succeeded` says otherwise, so concurrent attempts cannot overrun a limit."""
         if self.refused(email, client_ip, now_ms):
             return False
-        self._record("email:" + email, now_ms, self.policy.max_failures_per_email)
-        self._record("ip:" + client_ip, now_ms, self.policy.max_failures_per_ip)
+        self.failed(email, client_ip, now_ms)
         return True
 
     async def enter(self, email: str, client_ip: str, now_ms: Callable[[], int],
@@ -73,20 +74,23 @@ class LoginThrottle:
         limit, so concurrent guesses cannot overrun it; a check beyond waits for one under
         way to :meth:`leave`. False (refuse) when the key is locked out, or after
         ``max_wait_s``. A burst of right answers only waits its turn."""
-        keys = self._keys(email, client_ip)
-        deadline = asyncio.get_running_loop().time() + max_wait_s
+        keys, loop = self._keys(email, client_ip), asyncio.get_running_loop()
+        deadline = loop.time() + max_wait_s
         async with self._settled:
-            while not self.refused(email, client_ip, now_ms()):
+            while True:
                 now = now_ms()
-                if all(self._recent(key, now) + self._checking[key] < limit for key, limit in keys):
+                usage = [(recent_failures(self._failures.get(key, ()), now, self.policy.window_ms),
+                          self._checking[key], limit) for key, limit in keys]
+                if any(failed >= limit for failed, _, limit in usage):
+                    return False  # locked out
+                if all(failed + checking < limit for failed, checking, limit in usage):
                     for key, _ in keys:
                         self._checking[key] += 1
                     return True
                 try:
-                    await asyncio.wait_for(self._settled.wait(), deadline - asyncio.get_running_loop().time())
+                    await asyncio.wait_for(self._settled.wait(), deadline - loop.time())
                 except TimeoutError:
                     return False
-            return False
 
     async def leave(self, email: str, client_ip: str) -> None:
         """The check :meth:`enter` admitted has ended, its failure (if any) already counted."""
@@ -101,14 +105,11 @@ class LoginThrottle:
         return (("email:" + email, self.policy.max_failures_per_email),
                 ("ip:" + client_ip, self.policy.max_failures_per_ip))
 
-    def _recent(self, key: str, now_ms: int) -> int:
-        return sum(1 for at in self._failures.get(key, ()) if at > now_ms - self.policy.window_ms)
-
     def failed(self, email: str, client_ip: str, now_ms: int) -> None:
-        """Count a failure that is known only once it happened (checks too quick for
-        :meth:`admit`'s counting in advance to matter, e.g. the token endpoint's HMAC)."""
-        self._record("email:" + email, now_ms, self.policy.max_failures_per_email)
-        self._record("ip:" + client_ip, now_ms, self.policy.max_failures_per_ip)
+        """Count a failure (the token endpoint's, known once it happened, between
+        :meth:`enter` and :meth:`leave`)."""
+        for key, limit in self._keys(email, client_ip):
+            self._record(key, now_ms, limit)
 
     def succeeded(self, email: str, client_ip: str, admitted_ms: int) -> None:
         """The attempt admitted at ``admitted_ms`` succeeded: the email's failures are cleared,

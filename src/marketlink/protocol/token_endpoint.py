@@ -43,13 +43,12 @@ def token_endpoint(db: Database, services: Services,  # type: ignore[no-untyped-
         if problem:
             return _error(400, "invalid_request", problem)
         client = (_client_id(request, form) or "")[:MAX_CLIENT_ID_KEY]
-        address, now = request.client.host if request.client else "", services.clock.now_ms()
+        address = request.client.host if request.client else ""
         # Only failed client authentications count, once they have failed, so a host's burst
         # of concurrent token requests is never mistaken for guessing; no more checks of one
         # client (or address) run at once than its failures left allow, so a burst of guesses
         # cannot get past the limit either: the rest wait their turn (enter/leave).
-        if throttle.refused(client, address, now) or not await throttle.enter(
-                client, address, services.clock.now_ms):
+        if not await throttle.enter(client, address, services.clock.now_ms):
             response = _error(429, "invalid_request", "Too many failed client authentications; "
                               f"try again in {retry_after} seconds.")
             response.headers["Retry-After"] = retry_after

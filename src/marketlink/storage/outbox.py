@@ -4,9 +4,9 @@ A claim takes QUEUED events whose time has come, and DELIVERING events whose lea
 (their worker died), but never an event while an earlier event of the same subscription is
 unresolved, so each subscription's events go out in order; nor while another event of the
 subscription is in flight (DELIVERING or PENDING), so a subscription has one event in flight at
-most, even after an administrator requeued an older event behind a newer one in flight. On PostgreSQL the candidates are
-locked with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint batches; on SQLite the
-write transaction (BEGIN IMMEDIATE) is the lock.
+most, even after an administrator requeued an older event behind a newer one in flight. On
+PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED, so concurrent workers take
+disjoint batches; on SQLite the write transaction (BEGIN IMMEDIATE) is the lock.
 """
 
 from collections.abc import Callable, Iterable, Mapping
